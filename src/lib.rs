@@ -1,0 +1,1 @@
+//! gomap: placeholder while the skeleton is set up.
