@@ -1,0 +1,244 @@
+//! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
+//! the resizes Go lacks (several levels at once, and shrinking).
+
+use super::bucket::{free_overflow, BucketArray, BUCKET_CNT};
+use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
+use super::{over_load_factor, RawMap, Slot};
+
+/// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
+/// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
+const EVACUATION_SCAN_LIMIT: usize = 1024;
+
+/// Hashes of one old chain, computed before anything moves. Chains are short with a decent
+/// hasher, so the common case stays on the stack.
+const INLINE_HASHES: usize = 4 * BUCKET_CNT;
+
+impl<K, V> RawMap<K, V> {
+    /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
+    /// same-size growth that compacts the overflow chains. Moves nothing.
+    pub(super) fn hash_grow(&mut self) {
+        let b = self.b();
+        let bigger = over_load_factor(self.count + 1, b);
+        self.start_resize(if bigger { b + 1 } else { b });
+    }
+
+    /// Installs a new array of 2^`new_b` buckets and keeps the current one as `oldbuckets`.
+    pub(super) fn start_resize(&mut self, new_b: u8) {
+        debug_assert!(!self.growing());
+        assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
+        let old = self.buckets.take().expect("resize of an allocated map");
+        let new = BucketArray::new_uninit(new_b);
+        self.next_overflow = new.len();
+        self.buckets = Some(new);
+        self.oldbuckets = Some(old);
+        self.nevacuate = 0;
+        self.noverflow = 0;
+    }
+
+    /// Evacuates the old bucket a key with this hash maps to, then the one at `nevacuate`
+    /// (Go's `growWork`). If `hasher` panics, nothing has moved.
+    pub(super) fn grow_work(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
+        #[cfg(test)]
+        let before = self.moved;
+        let old_mask = self.oldbuckets.as_ref().expect("growing").mask();
+        self.evacuate(hash as usize & old_mask, hasher);
+        if self.growing() {
+            self.evacuate(self.nevacuate, hasher);
+        }
+        #[cfg(test)]
+        {
+            let moved = (self.moved - before) as usize;
+            self.max_moved_per_write = self.max_moved_per_write.max(moved);
+        }
+    }
+
+    /// Finishes an in-progress growth now (O(n)). Go's growth only advances on writes, so a
+    /// map that stops being written keeps both arrays; this releases the old one.
+    pub(crate) fn finish_growth(&mut self, hasher: &impl Fn(&K) -> u64) {
+        while self.growing() {
+            self.evacuate(self.nevacuate, hasher);
+        }
+    }
+
+    /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
+    pub(crate) fn resize_now(&mut self, new_b: u8, hasher: &impl Fn(&K) -> u64) {
+        self.finish_growth(hasher);
+        match &self.buckets {
+            None => {
+                self.install_empty_array(new_b);
+            }
+            Some(a) if a.b() == new_b => {}
+            Some(_) if self.count == 0 => {
+                self.clear();
+                self.buckets = None;
+                self.install_empty_array(new_b);
+            }
+            Some(_) => {
+                self.start_resize(new_b);
+                self.finish_growth(hasher);
+            }
+        }
+    }
+
+    /// Sets the B below which automatic shrinking stops.
+    pub(crate) fn set_min_b(&mut self, b: u8) {
+        self.min_b = b;
+    }
+
+    /// The B below which automatic shrinking stops.
+    pub(crate) fn min_b(&self) -> u8 {
+        self.min_b
+    }
+
+    /// Moves the entries of old bucket `i` to the new array (Go's `evacuate`).
+    fn evacuate(&mut self, i: usize, hasher: &impl Fn(&K) -> u64) {
+        let old = self.oldbuckets.as_ref().expect("growing").get();
+        let new = self.buckets.as_ref().expect("growing").get();
+        let head = old.bucket(i);
+        if !Self::old_evacuated(old, i) {
+            let (old_b, new_b) = (old.b(), new.b());
+            // Pass 1: hash every key before touching anything (user code may panic). A
+            // same-size growth or a shrink does not need the hashes.
+            let mut inline = [0u64; INLINE_HASHES];
+            let mut spilled = Vec::new();
+            let needs_hash = new_b > old_b;
+            if needs_hash {
+                let mut n = 0;
+                let mut bucket = Some(head);
+                while let Some(b) = bucket {
+                    // SAFETY: `head` is an unevacuated, so live, old chain.
+                    unsafe {
+                        for index in b.group().match_full() {
+                            let hash = hasher(&*b.key(index));
+                            if n < INLINE_HASHES {
+                                inline[n] = hash;
+                            } else {
+                                if n == INLINE_HASHES {
+                                    spilled.extend_from_slice(&inline);
+                                }
+                                spilled.push(hash);
+                            }
+                            n += 1;
+                        }
+                        bucket = b.overflow();
+                    }
+                }
+            }
+            let hashes: &[u64] = if spilled.is_empty() {
+                &inline
+            } else {
+                &spilled
+            };
+
+            // Initialise the destinations. Growing: old bucket `i` owns new buckets
+            // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
+            // old buckets that map to it, and initialised by the first of them.
+            if new_b >= old_b {
+                for k in 0..1usize << (new_b - old_b) {
+                    // SAFETY: these main buckets are owned by old bucket `i` alone and
+                    // uninitialised until now (it was not evacuated).
+                    unsafe { new.bucket(i + (k << old_b)).init_empty() };
+                }
+            } else if !self.new_bucket_initialised(i & new.mask()) {
+                // SAFETY: no sibling was evacuated, so the shared bucket is uninitialised.
+                unsafe { new.bucket(i & new.mask()).init_empty() };
+            }
+
+            // Pass 2: move. X/Y cursors fill exclusive destinations sequentially; a shrink
+            // fills the first empty slot of the shared destination chain.
+            let exclusive = new_b >= old_b && new_b - old_b <= 1;
+            let mut cursors = [
+                (new.bucket(i & new.mask()), 0usize),
+                (new.bucket((i + (1 << old_b)) & new.mask()), 0usize),
+            ];
+            let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+            let mut n = 0;
+            let mut bucket = Some(head);
+            let mut in_head = true;
+            while let Some(src) = bucket {
+                // SAFETY: `src` is in the live old chain; destinations are initialised live
+                // chains of the new array; each full slot is moved exactly once and its
+                // source never read again (the chain is retired below).
+                unsafe {
+                    for index in src.group().match_full() {
+                        let dest = if needs_hash {
+                            hashes[n] as usize & new.mask()
+                        } else {
+                            i & new.mask()
+                        };
+                        n += 1;
+                        let slot = if exclusive {
+                            let y = usize::from(dest != i);
+                            let (b, next) = &mut cursors[y];
+                            if *next == BUCKET_CNT {
+                                *b = self.new_overflow(*b);
+                                *next = 0;
+                            }
+                            *next += 1;
+                            Slot {
+                                bucket: *b,
+                                index: *next - 1,
+                            }
+                        } else {
+                            self.find_insert_slot(new.bucket(dest))
+                        };
+                        src.move_slot(index, slot.bucket, slot.index);
+                        slot.bucket.set_tophash(slot.index, src.tophash(index));
+                        if in_head {
+                            marks[index] = if dest == i { EVACUATED_X } else { EVACUATED_Y };
+                        }
+                    }
+                    bucket = src.overflow();
+                    in_head = false;
+                }
+            }
+            self.moved += n as u64;
+
+            // Retire the old chain: free its heap overflow buckets (pool buckets go with the
+            // old array) and leave the evacuation marks in the head.
+            // SAFETY: every pair was moved out above; the chain is no longer live.
+            unsafe {
+                let mut next = head.overflow();
+                while let Some(b) = next {
+                    next = b.overflow();
+                    if !old.contains(b) {
+                        free_overflow::<K, V>(b);
+                    }
+                }
+                head.set_overflow(None);
+                head.set_tophashes(marks);
+            }
+            debug_assert!(marks.iter().all(|&m| !is_full(m)));
+        }
+        if i == self.nevacuate {
+            self.advance_evacuation_mark();
+        }
+    }
+
+    /// Moves `nevacuate` past evacuated buckets; frees the old array when all are done
+    /// (Go's `advanceEvacuationMark`).
+    fn advance_evacuation_mark(&mut self) {
+        let old = self.oldbuckets.as_ref().expect("growing").get();
+        self.nevacuate += 1;
+        let stop = (self.nevacuate + EVACUATION_SCAN_LIMIT).min(old.len());
+        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate) {
+            self.nevacuate += 1;
+        }
+        if self.nevacuate == old.len() {
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated.
+            self.oldbuckets = None;
+            self.nevacuate = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+impl<K, V> RawMap<K, V> {
+    pub(crate) fn max_moved_per_write(&self) -> usize {
+        self.max_moved_per_write
+    }
+
+    pub(crate) fn reset_max_moved_per_write(&mut self) {
+        self.max_moved_per_write = 0;
+    }
+}
