@@ -47,6 +47,8 @@ pub(crate) struct Stored<T>(PhantomData<T>);
 impl<T> Stored<T> {
     /// Whether `T` is stored out of line (Go's `indirectkey` / `indirectelem`).
     pub(crate) const INDIRECT: bool = size_of::<T>() > MAX_INLINE;
+    /// Whether a stored `T` must be dropped: `T` needs it, or it sits in a box.
+    pub(crate) const NEEDS_DROP: bool = Self::INDIRECT || core::mem::needs_drop::<T>();
     const SIZE: usize = if Self::INDIRECT {
         size_of::<*mut T>()
     } else {

@@ -242,3 +242,65 @@ impl<K, V> RawMap<K, V> {
         self.max_moved_per_write = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::bucket::BUCKET_CNT;
+    use super::RawMap;
+    use core::hash::BuildHasher;
+
+    fn insert(map: &mut RawMap<u64, u64>, hasher: &impl Fn(&u64) -> u64, k: u64) {
+        let hash = hasher(&k);
+        match map.find_or_find_insert_slot(hash, |x| *x == k, hasher) {
+            Ok(_) => panic!("fresh key {k} found"),
+            // SAFETY: the `Err` slot of the call just made, with this hash.
+            Err(slot) => drop(unsafe { map.insert_in_slot(slot, hash, k, k) }),
+        }
+    }
+
+    /// The point of the design: across a growth to over a million entries, no single write
+    /// moves more than two old chains' worth of entries (a chain of a good hash at load 6.5
+    /// is at most a few buckets), whereas a stop-the-world rehash would move them all.
+    #[test]
+    fn no_write_moves_more_than_a_bounded_number_of_entries() {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        // Two chains of at most 4 buckets each.
+        const BOUND: usize = 2 * 4 * BUCKET_CNT;
+        let mut growths = 0;
+        let mut was_growing = false;
+        for k in 0..1_200_000u64 {
+            insert(&mut map, &hasher, k);
+            if map.growing() && !was_growing {
+                growths += 1;
+            }
+            was_growing = map.growing();
+        }
+        assert!(map.b() >= 17, "grew to 2^17 buckets or more");
+        // The first doublings (one or two old buckets) can finish inside the insert that
+        // starts them.
+        assert!(
+            growths + 2 >= map.b() as usize,
+            "doublings were incremental ({growths} seen)"
+        );
+        let max = map.max_moved_per_write();
+        assert!(max > 0, "evacuation happened");
+        assert!(max <= BOUND, "a write moved {max} entries (bound {BOUND})");
+        assert!(map.moved as usize >= map.len());
+
+        // Removes evacuate too, and are bounded the same way.
+        map.reset_max_moved_per_write();
+        let mut k = 1_200_000u64;
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        for k in 0..200_000u64 {
+            let hash = hasher(&k);
+            assert_eq!(map.remove(hash, |x| *x == k, &hasher), Some((k, k)));
+        }
+        assert!(map.max_moved_per_write() <= BOUND);
+        map.check_invariants(hasher).unwrap();
+    }
+}

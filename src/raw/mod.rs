@@ -62,10 +62,8 @@ mod grow;
 mod iter;
 pub(crate) mod tophash;
 
-use core::mem;
-
 pub(crate) use bucket::Bucket;
-use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, BUCKET_CNT};
+use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
 pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub(crate) use iter::RawIter;
 use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_REST};
@@ -620,7 +618,7 @@ impl<K, V> RawMap<K, V> {
     /// consistent map holding the pairs not yet dropped (they leak if the map is then dropped
     /// while unwinding; nothing is dropped twice).
     fn drop_elements(&mut self) {
-        if !(mem::needs_drop::<K>() || mem::needs_drop::<V>()) || self.count == 0 {
+        if !(Stored::<K>::NEEDS_DROP || Stored::<V>::NEEDS_DROP) || self.count == 0 {
             return;
         }
         let mut iter = self.iter();
