@@ -346,3 +346,45 @@ fn boxed_values_are_dropped_exactly_once() {
     }
     assert_eq!(live(), 0);
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[test]
+fn hash_panic_midway_through_a_long_chain_moves_nothing() {
+    // hash(k) = k: keys 16i + 15 share bucket 15 of 16 buckets, a 5-bucket chain whose
+    // evacuation needs overflow buckets on both the X and Y side.
+    let mut map: HashMap<Tracked, Tracked, common::Identity> =
+        HashMap::with_capacity_and_hasher(100, common::Identity);
+    for i in 0..36u64 {
+        map.insert(Tracked::new(i * 16 + 15), Tracked::new((i * 16 + 15) * 10));
+    }
+    let mut k = 0u64;
+    while !map.stats().growing {
+        if k % 16 != 15 {
+            map.insert(Tracked::new(k), Tracked::new(k * 10));
+        }
+        k += 1;
+    }
+    let old = map.layout(|_, _| String::new()).oldbuckets.unwrap();
+    assert!(!old[15].retired, "bucket 15 not evacuated yet");
+    let (len, evacuated) = (map.len(), map.stats().evacuated);
+    // An insert into bucket 15 evacuates it first: let 20 of its 36 keys hash, then panic.
+    HASH_BOMB.with(|b| b.set(1 + 20));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        map.insert(Tracked::new(1600 + 15), Tracked::new(16150));
+    }));
+    HASH_BOMB.with(|b| b.set(0));
+    assert!(r.is_err());
+    assert_eq!(map.len(), len);
+    assert_eq!(map.stats().evacuated, evacuated);
+    map.check_invariants().unwrap();
+    for i in 0..36u64 {
+        let key = i * 16 + 15;
+        assert_eq!(map.get(&Tracked::new(key)).map(|v| v.key), Some(key * 10));
+    }
+    map.finish_growth();
+    map.check_invariants().unwrap();
+    drop(map);
+    assert_eq!(live(), 0);
+}

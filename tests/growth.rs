@@ -18,7 +18,16 @@ fn doubling_starts_past_load_factor_and_completes_incrementally() {
         if after.b != before.b {
             // A doubling starts exactly when the insert would exceed 6.5 entries per bucket.
             assert_eq!(after.b, before.b + 1);
-            assert!(before.len as f64 >= 6.5 * (1u64 << before.b) as f64 || before.len >= 8);
+            let threshold = if before.b == 0 {
+                8
+            } else {
+                13 * (1usize << before.b) / 2
+            };
+            assert_eq!(
+                before.len, threshold,
+                "growth from B={} starts past 6.5/bucket",
+                before.b
+            );
             starts.push(k);
         }
         if after.growing {
