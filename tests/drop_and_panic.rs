@@ -323,7 +323,7 @@ fn closure_panics_leave_the_map_consistent() {
 
 /// Larger than the inline limit: stored boxed in its slot (Go's indirectelem).
 #[derive(Clone, Debug)]
-struct Big(Tracked, [u64; 20]);
+struct Big(#[allow(dead_code)] Tracked, [u64; 20]);
 
 #[test]
 fn boxed_values_are_dropped_exactly_once() {

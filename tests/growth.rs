@@ -86,10 +86,14 @@ fn same_size_growth_compacts_overflow_chains() {
     let mut map: HashMap<u64, u64, common::Identity> =
         HashMap::with_capacity_and_hasher(100, common::Identity);
     let keys = |bucket: u64| (0..100u64).map(move |i| i * 16 + bucket);
-    keys(0).for_each(|k| drop(map.insert(k, k)));
+    keys(0).for_each(|k| {
+        map.insert(k, k);
+    });
     map.finish_growth();
     assert_eq!(map.stats().b, 4);
-    keys(0).for_each(|k| drop(map.remove(&k)));
+    keys(0).for_each(|k| {
+        map.remove(&k);
+    });
     let mut same_size = None;
     for k in keys(1) {
         map.insert(k, k);

@@ -537,8 +537,8 @@ mod tests {
 
     #[test]
     fn big_types_are_indirect() {
-        assert!(Stored::<[u8; 129]>::INDIRECT);
-        assert!(!Stored::<[u8; 128]>::INDIRECT);
+        const { assert!(Stored::<[u8; 129]>::INDIRECT) };
+        const { assert!(!Stored::<[u8; 128]>::INDIRECT) };
         assert_eq!(BucketLayout::<[u8; 200], u8>::SIZE, 8 + 64 + 8 + 8);
     }
 }
