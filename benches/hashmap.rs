@@ -276,34 +276,42 @@ fn u64_workloads(c: &mut Criterion, n: u64) {
     bench_insert::<u64, Std<u64>>(&mut g, &keys);
     g.finish();
 
-    // One full map of each kind at a time (1e7 entries are hundreds of MB each).
-    fn read_only<M: BenchMap<u64>>(
-        c: &mut Criterion,
-        n: u64,
-        keys: &[u64],
-        hits: &[u64],
-        misses: &[u64],
-    ) {
-        let map: M = filled(keys);
-        let mut g = group(c, "lookup_hit", n, hits.len() as u64);
-        bench_lookup(&mut g, &map, hits);
-        g.finish();
-        let mut g = group(c, "lookup_miss", n, misses.len() as u64);
-        bench_lookup(&mut g, &map, misses);
-        g.finish();
-        let mut g = group(c, "iterate", n, n);
-        bench_iterate(&mut g, &map);
-        g.finish();
-        let mut g = group(c, "remove", n, n);
-        bench_remove(&mut g, &map, keys);
-        g.finish();
-        let mut g = group(c, "churn", n, CHURN_BATCH);
-        bench_churn(&mut g, &map, n);
-        g.finish();
-    }
-    read_only::<Gomap<u64>>(c, n, &keys, &hits, &misses);
-    read_only::<Brown<u64>>(c, n, &keys, &hits, &misses);
-    read_only::<Std<u64>>(c, n, &keys, &hits, &misses);
+    // The three maps are built up front so that each group runs its three functions
+    // back to back: on a shared machine the load drifts, and ratios are only fair between
+    // measurements taken close together.
+    let gomap: Gomap<u64> = filled(&keys);
+    let brown: Brown<u64> = filled(&keys);
+    let std: Std<u64> = filled(&keys);
+
+    let mut g = group(c, "lookup_hit", n, hits.len() as u64);
+    bench_lookup(&mut g, &gomap, &hits);
+    bench_lookup(&mut g, &brown, &hits);
+    bench_lookup(&mut g, &std, &hits);
+    g.finish();
+
+    let mut g = group(c, "lookup_miss", n, misses.len() as u64);
+    bench_lookup(&mut g, &gomap, &misses);
+    bench_lookup(&mut g, &brown, &misses);
+    bench_lookup(&mut g, &std, &misses);
+    g.finish();
+
+    let mut g = group(c, "iterate", n, n);
+    bench_iterate(&mut g, &gomap);
+    bench_iterate(&mut g, &brown);
+    bench_iterate(&mut g, &std);
+    g.finish();
+
+    let mut g = group(c, "remove", n, n);
+    bench_remove(&mut g, &gomap, &keys);
+    bench_remove(&mut g, &brown, &keys);
+    bench_remove(&mut g, &std, &keys);
+    g.finish();
+
+    let mut g = group(c, "churn", n, CHURN_BATCH);
+    bench_churn(&mut g, &gomap, n);
+    bench_churn(&mut g, &brown, n);
+    bench_churn(&mut g, &std, n);
+    g.finish();
 }
 
 fn str_workloads(c: &mut Criterion, n: u64) {
@@ -316,15 +324,14 @@ fn str_workloads(c: &mut Criterion, n: u64) {
     bench_insert::<String, Std<String>>(&mut g, &keys);
     g.finish();
 
-    fn lookups<M: BenchMap<String>>(c: &mut Criterion, n: u64, keys: &[String], hits: &[String]) {
-        let map: M = filled(keys);
-        let mut g = group(c, "str_lookup", n, hits.len() as u64);
-        bench_lookup(&mut g, &map, hits);
-        g.finish();
-    }
-    lookups::<Gomap<String>>(c, n, &keys, &hits);
-    lookups::<Brown<String>>(c, n, &keys, &hits);
-    lookups::<Std<String>>(c, n, &keys, &hits);
+    let gomap: Gomap<String> = filled(&keys);
+    let brown: Brown<String> = filled(&keys);
+    let std: Std<String> = filled(&keys);
+    let mut g = group(c, "str_lookup", n, hits.len() as u64);
+    bench_lookup(&mut g, &gomap, &hits);
+    bench_lookup(&mut g, &brown, &hits);
+    bench_lookup(&mut g, &std, &hits);
+    g.finish();
 }
 
 fn benches(c: &mut Criterion) {
