@@ -25,9 +25,80 @@ fn page_size() -> usize {
     })
 }
 
-/// Hashes of one old chain, computed before anything moves. Chains are short with a decent
-/// hasher, so the common case stays on the stack.
-const INLINE_HASHES: usize = 4 * BUCKET_CNT;
+/// Where the entries of one old chain go, worked out (hashing every key) before anything
+/// moves, so a panicking `Hash` leaves the map untouched.
+enum Plan {
+    /// Same-size growth: everything to the same index.
+    SameSize,
+    /// Doubling: bit `n` says whether the chain's `n`-th entry goes to Y. The first 64
+    /// entries (eight buckets: every chain of a decent hasher) need no allocation.
+    Double { low: u64, more: Vec<u64> },
+    /// Shrink: everything to the one new bucket with the same low bits.
+    Shrink,
+    /// Growth by several levels at once (`reserve`): each entry's full hash.
+    Spread(Vec<u64>),
+}
+
+impl Plan {
+    /// # Safety
+    /// `head` is a live chain of `(K, V)` buckets.
+    unsafe fn new<K, V>(
+        head: super::bucket::Bucket<K, V>,
+        old_b: u8,
+        new_b: u8,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Plan {
+        if new_b == old_b {
+            return Plan::SameSize;
+        }
+        if new_b < old_b {
+            return Plan::Shrink;
+        }
+        let (mut low, mut more, mut all) = (0u64, Vec::new(), Vec::new());
+        let mut n = 0usize;
+        let mut bucket = Some(head);
+        while let Some(b) = bucket {
+            // SAFETY: a live chain (caller); full slots hold live keys.
+            unsafe {
+                for index in b.group().match_full() {
+                    let hash = hasher(&*b.key(index));
+                    if new_b == old_b + 1 {
+                        let bit = hash >> old_b & 1;
+                        if n < 64 {
+                            low |= bit << n;
+                        } else {
+                            if n % 64 == 0 {
+                                more.push(0);
+                            }
+                            *more.last_mut().expect("pushed") |= bit << (n % 64);
+                        }
+                    } else {
+                        all.push(hash);
+                    }
+                    n += 1;
+                }
+                bucket = b.overflow();
+            }
+        }
+        if new_b == old_b + 1 {
+            Plan::Double { low, more }
+        } else {
+            Plan::Spread(all)
+        }
+    }
+
+    /// Doubling: whether the `n`-th entry of the chain goes to Y.
+    #[inline]
+    fn bit(&self, n: usize) -> bool {
+        match self {
+            Plan::Double { low, more } => {
+                let word = if n < 64 { *low } else { more[n / 64 - 1] };
+                word >> (n % 64) & 1 == 1
+            }
+            _ => false,
+        }
+    }
+}
 
 impl<K, V> RawMap<K, V> {
     /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
@@ -113,43 +184,14 @@ impl<K, V> RawMap<K, V> {
         let new = self.buckets.as_ref().expect("growing").get();
         let head = old.bucket(i);
         if !Self::old_evacuated(old, self.nevacuate, i) {
-            let (old_b, new_b) = (old.b(), new.b());
-            // Pass 1: hash every key before touching anything (user code may panic). A
-            // same-size growth or a shrink does not need the hashes.
-            let mut inline = [0u64; INLINE_HASHES];
-            let mut spilled = Vec::new();
-            let needs_hash = new_b > old_b;
-            if needs_hash {
-                let mut n = 0;
-                let mut bucket = Some(head);
-                while let Some(b) = bucket {
-                    // SAFETY: `head` is an unevacuated, so live, old chain.
-                    unsafe {
-                        for index in b.group().match_full() {
-                            let hash = hasher(&*b.key(index));
-                            if n < INLINE_HASHES {
-                                inline[n] = hash;
-                            } else {
-                                if n == INLINE_HASHES {
-                                    spilled.extend_from_slice(&inline);
-                                }
-                                spilled.push(hash);
-                            }
-                            n += 1;
-                        }
-                        bucket = b.overflow();
-                    }
-                }
-            }
-            let hashes: &[u64] = if spilled.is_empty() {
-                &inline
-            } else {
-                &spilled
-            };
+            // Pass 1 hashes every key before anything moves (user code may panic).
+            // SAFETY: `head` is an unevacuated, so live, old chain.
+            let plan = unsafe { Plan::new(head, old.b(), new.b(), hasher) };
 
             // Initialise the destinations. Growing: old bucket `i` owns new buckets
             // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
             // old buckets that map to it, and initialised by the first of them.
+            let (old_b, new_b) = (old.b(), new.b());
             if new_b >= old_b {
                 for k in 0..1usize << (new_b - old_b) {
                     // SAFETY: these main buckets are owned by old bucket `i` alone and
@@ -161,13 +203,11 @@ impl<K, V> RawMap<K, V> {
                 unsafe { new.bucket(i & new.mask()).init_empty() };
             }
 
-            // Pass 2: move. X/Y cursors fill exclusive destinations sequentially; a shrink
-            // fills the first empty slot of the shared destination chain.
-            let exclusive = new_b >= old_b && new_b - old_b <= 1;
-            let mut cursors = [
-                (new.bucket(i & new.mask()), 0usize),
-                (new.bucket((i + (1 << old_b)) & new.mask()), 0usize),
-            ];
+            // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
+            // same-size growth) fill sequentially from a cursor; otherwise each entry takes
+            // the first empty slot of its destination chain.
+            let mut x = (new.bucket(i & new.mask()), 0usize);
+            let mut y = (new.bucket((i | 1 << old_b) & new.mask()), 0usize);
             let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
             let mut n = 0;
             let mut bucket = Some(head);
@@ -177,32 +217,25 @@ impl<K, V> RawMap<K, V> {
                 // chains of the new array; each full slot is moved exactly once and its
                 // source never read again (the chain is retired below).
                 unsafe {
+                    let tops = src.tophashes();
                     for index in src.group().match_full() {
-                        let dest = if needs_hash {
-                            hashes[n] as usize & new.mask()
-                        } else {
-                            i & new.mask()
+                        let (slot, to_x) = match &plan {
+                            Plan::SameSize => (self.next_in(&mut x), true),
+                            Plan::Double { .. } if !plan.bit(n) => (self.next_in(&mut x), true),
+                            Plan::Double { .. } => (self.next_in(&mut y), false),
+                            Plan::Shrink => {
+                                (self.find_insert_slot(new.bucket(i & new.mask())), true)
+                            }
+                            Plan::Spread(hashes) => {
+                                let dest = hashes[n] as usize & new.mask();
+                                (self.find_insert_slot(new.bucket(dest)), dest == i)
+                            }
                         };
                         n += 1;
-                        let slot = if exclusive {
-                            let y = usize::from(dest != i);
-                            let (b, next) = &mut cursors[y];
-                            if *next == BUCKET_CNT {
-                                *b = self.new_overflow(*b);
-                                *next = 0;
-                            }
-                            *next += 1;
-                            Slot {
-                                bucket: *b,
-                                index: *next - 1,
-                            }
-                        } else {
-                            self.find_insert_slot(new.bucket(dest))
-                        };
                         src.move_slot(index, slot.bucket, slot.index);
-                        slot.bucket.set_tophash(slot.index, src.tophash(index));
+                        slot.bucket.set_tophash(slot.index, tops[index]);
                         if in_head {
-                            marks[index] = if dest == i { EVACUATED_X } else { EVACUATED_Y };
+                            marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
                         }
                     }
                     bucket = src.overflow();
@@ -229,6 +262,21 @@ impl<K, V> RawMap<K, V> {
         }
         if i == self.nevacuate {
             self.advance_evacuation_mark();
+        }
+    }
+
+    /// The next slot of an exclusive destination filled front to back, chaining an overflow
+    /// bucket when the current one is full.
+    #[inline]
+    fn next_in(&mut self, cursor: &mut (super::bucket::Bucket<K, V>, usize)) -> Slot<K, V> {
+        if cursor.1 == BUCKET_CNT {
+            cursor.0 = self.new_overflow(cursor.0);
+            cursor.1 = 0;
+        }
+        cursor.1 += 1;
+        Slot {
+            bucket: cursor.0,
+            index: cursor.1 - 1,
         }
     }
 
