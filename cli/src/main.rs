@@ -1,6 +1,7 @@
 //! `gomap`: a guided tour of Go's map design on the live `gomap` structures, a layout report
 //! for your own keys, and a benchmark against the peers (and Go itself) in one run.
 
+mod inspect;
 mod keys;
 mod style;
 mod tour;
@@ -27,6 +28,18 @@ struct Cli {
 enum Command {
     /// A guided walk through the map's design on live data (the default command).
     Tour(TourArgs),
+    /// Load the lines of a text file (or `-` for stdin) as String keys and show how gomap lays
+    /// them out (B, overflow chains, load, bytes per entry) beside hashbrown's memory.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct InspectArgs {
+    /// The file to read, one key per line; `-` reads stdin.
+    file: std::path::PathBuf,
+    /// The hasher's seed (default: random, printed so a layout can be reproduced).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +65,10 @@ fn main() -> ExitCode {
             });
             Ok(())
         }
+        Command::Inspect(args) => inspect::run(&inspect::InspectOptions {
+            path: &args.file,
+            seed: args.seed,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
