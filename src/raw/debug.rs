@@ -112,7 +112,8 @@ impl BucketView {
 pub struct ChainView {
     /// Index of the main bucket in its array.
     pub index: usize,
-    /// Old array: evacuated (the head only keeps its evacuation marks).
+    /// Old array: evacuated (the head only keeps its evacuation marks, and no bucket is shown
+    /// once its memory was returned to the OS during the growth).
     /// New array while growing: not yet initialised (nothing evacuated into it yet).
     pub retired: bool,
     /// The head and its overflow buckets, in chain order (empty when not initialised).
@@ -172,7 +173,7 @@ pub(super) fn stats<K, V>(map: &RawMap<K, V>) -> MapStats {
     });
     let evacuated = old.map_or(0, |o| {
         (0..o.len())
-            .filter(|&i| RawMap::old_evacuated(o, i))
+            .filter(|&i| RawMap::old_evacuated(o, map.nevacuate, i))
             .count()
     });
     let array_bytes = |b: u8| ((1usize << b) + pool_len(b)) * BucketLayout::<K, V>::SIZE;
@@ -248,11 +249,14 @@ pub(super) fn layout_view<K, V>(
     if let Some(old) = &map.oldbuckets {
         let mut chains = Vec::new();
         for i in 0..old.len() {
-            let evacuated = RawMap::old_evacuated(old.get(), i);
+            let evacuated = RawMap::old_evacuated(old.get(), map.nevacuate, i);
             chains.push(ChainView {
                 index: i,
                 retired: evacuated,
-                buckets: if evacuated {
+                buckets: if i < map.old_released_below {
+                    // Its memory went back to the OS: nothing left to show.
+                    Vec::new()
+                } else if evacuated {
                     // SAFETY: an evacuated head keeps its (initialised) marks.
                     let tophash = unsafe { old.bucket(i).tophashes() };
                     vec![BucketView {
@@ -299,8 +303,12 @@ pub(super) fn check_invariants<K, V>(
                 return Err("growth finished but old array kept".into());
             }
             for i in 0..o.len() {
-                let evacuated = RawMap::old_evacuated(o, i);
-                if i < map.nevacuate && !evacuated {
+                if i < map.old_released_below {
+                    continue;
+                }
+                let evacuated = RawMap::old_evacuated(o, map.nevacuate, i);
+                // SAFETY: buckets at or above `old_released_below` are intact.
+                if i < map.nevacuate && !is_evacuated_mark(unsafe { o.bucket(i).tophash(0) }) {
                     return Err(format!("old bucket {i} < nevacuate not evacuated"));
                 }
                 if evacuated {

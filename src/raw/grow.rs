@@ -1,13 +1,29 @@
 //! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
 //! the resizes Go lacks (several levels at once, and shrinking).
 
-use super::bucket::{free_overflow, BucketArray, BUCKET_CNT};
+use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
 use super::{over_load_factor, RawMap, Slot};
 
 /// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
 const EVACUATION_SCAN_LIMIT: usize = 1024;
+
+/// Old-array pages are returned to the OS in chunks of this many pages (256 KiB of 4 KiB
+/// pages): one `madvise` call per chunk keeps the syscall cost per write small.
+#[cfg(unix)]
+const RELEASE_CHUNK_PAGES: usize = 64;
+
+#[cfg(unix)]
+fn page_size() -> usize {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    })
+}
 
 /// Hashes of one old chain, computed before anything moves. Chains are short with a decent
 /// hasher, so the common case stays on the stack.
@@ -32,6 +48,7 @@ impl<K, V> RawMap<K, V> {
         self.buckets = Some(new);
         self.oldbuckets = Some(old);
         self.nevacuate = 0;
+        self.old_released_below = 0;
         self.noverflow = 0;
     }
 
@@ -95,7 +112,7 @@ impl<K, V> RawMap<K, V> {
         let old = self.oldbuckets.as_ref().expect("growing").get();
         let new = self.buckets.as_ref().expect("growing").get();
         let head = old.bucket(i);
-        if !Self::old_evacuated(old, i) {
+        if !Self::old_evacuated(old, self.nevacuate, i) {
             let (old_b, new_b) = (old.b(), new.b());
             // Pass 1: hash every key before touching anything (user code may panic). A
             // same-size growth or a shrink does not need the hashes.
@@ -221,13 +238,48 @@ impl<K, V> RawMap<K, V> {
         let old = self.oldbuckets.as_ref().expect("growing").get();
         self.nevacuate += 1;
         let stop = (self.nevacuate + EVACUATION_SCAN_LIMIT).min(old.len());
-        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate) {
+        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate, self.nevacuate) {
             self.nevacuate += 1;
         }
         if self.nevacuate == old.len() {
-            // Growth done. Heap overflow buckets were freed as each chain was evacuated.
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated, and
+            // most of the array's pages already went back to the OS, so this free is short.
             self.oldbuckets = None;
             self.nevacuate = 0;
+            self.old_released_below = 0;
+        } else {
+            self.release_evacuated();
+        }
+    }
+
+    /// Returns the pages of the old buckets below `nevacuate` to the OS, a chunk at a time.
+    ///
+    /// Freeing a large populated array costs about 10 ms per 128 MB on Linux (the kernel
+    /// unmaps every page), which would land on the one write that finishes a growth. Those
+    /// buckets are never read again (`old_evacuated` answers from `nevacuate` below it), so
+    /// their pages can go back while the growth proceeds, a bounded chunk per write, leaving
+    /// the final free almost nothing to unmap.
+    fn release_evacuated(&mut self) {
+        #[cfg(unix)]
+        {
+            let old = self.oldbuckets.as_ref().expect("growing").get();
+            let page = page_size();
+            let base = old.bucket(0).as_ptr() as usize;
+            let size = BucketLayout::<K, V>::SIZE;
+            let released_end = base + self.old_released_below * size;
+            let start = (released_end + page - 1) & !(page - 1);
+            let end = (base + self.nevacuate * size) & !(page - 1);
+            if end >= start + RELEASE_CHUNK_PAGES * page {
+                // SAFETY: `start..end` is page-aligned and lies inside the old array's
+                // allocation, over main buckets below `nevacuate` only: they are evacuated, hold
+                // no live pair or link, and are never read again (`old_released_below` is
+                // raised to cover them before any other read could happen). MADV_DONTNEED only
+                // drops their contents; the mapping stays valid until the array is freed.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+                }
+                self.old_released_below = (end - base).div_ceil(size);
+            }
         }
     }
 }
@@ -240,5 +292,114 @@ impl<K, V> RawMap<K, V> {
 
     pub(crate) fn reset_max_moved_per_write(&mut self) {
         self.max_moved_per_write = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bucket::BUCKET_CNT;
+    use super::RawMap;
+    use core::hash::BuildHasher;
+
+    fn insert(map: &mut RawMap<u64, u64>, hasher: &impl Fn(&u64) -> u64, k: u64) {
+        let hash = hasher(&k);
+        match map.find_or_find_insert_slot(hash, |x| *x == k, hasher) {
+            Ok(_) => panic!("fresh key {k} found"),
+            Err(slot) => {
+                // SAFETY: the `Err` slot of the call just made, with this hash.
+                unsafe { map.insert_in_slot(slot, hash, k, k) };
+            }
+        }
+    }
+
+    /// The point of the design: across a growth to over a million entries, no single write
+    /// moves more than two old chains' worth of entries (a chain of a good hash at load 6.5
+    /// is at most a few buckets), whereas a stop-the-world rehash would move them all.
+    #[test]
+    fn no_write_moves_more_than_a_bounded_number_of_entries() {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        // Two chains of at most 4 buckets each.
+        const BOUND: usize = 2 * 4 * BUCKET_CNT;
+        let mut growths = 0;
+        let mut was_growing = false;
+        for k in 0..1_200_000u64 {
+            insert(&mut map, &hasher, k);
+            if map.growing() && !was_growing {
+                growths += 1;
+            }
+            was_growing = map.growing();
+        }
+        assert!(map.b() >= 17, "grew to 2^17 buckets or more");
+        // The first doublings (one or two old buckets) can finish inside the insert that
+        // starts them.
+        assert!(
+            growths + 2 >= map.b() as usize,
+            "doublings were incremental ({growths} seen)"
+        );
+        let max = map.max_moved_per_write();
+        assert!(max > 0, "evacuation happened");
+        assert!(max <= BOUND, "a write moved {max} entries (bound {BOUND})");
+        assert!(map.moved as usize >= map.len());
+
+        // Removes evacuate too, and are bounded the same way.
+        map.reset_max_moved_per_write();
+        let mut k = 1_200_000u64;
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        for k in 0..200_000u64 {
+            let hash = hasher(&k);
+            assert_eq!(map.remove(hash, |x| *x == k, &hasher), Some((k, k)));
+        }
+        assert!(map.max_moved_per_write() <= BOUND);
+        map.check_invariants(hasher).unwrap();
+    }
+
+    /// Mid-growth, with part of the old array's memory already returned to the OS, every
+    /// path that could read an old bucket must still work: lookups, inserts, removes,
+    /// iteration, clone and the invariant checker.
+    #[test]
+    fn released_old_pages_are_never_read() {
+        let state = foldhash::fast::FixedState::with_seed(11);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        let mut k = 0u64;
+        let mut checked = 0;
+        while checked < 3 {
+            insert(&mut map, &hasher, k);
+            k += 1;
+            if map.growing() && map.old_released_below > 0 && k % 512 == 0 {
+                checked += 1;
+                assert!(map.old_released_below <= map.nevacuate);
+                map.check_invariants(hasher).unwrap();
+                for key in (0..k).step_by(7) {
+                    assert!(
+                        map.find(hasher(&key), |x| *x == key).is_some(),
+                        "{key} lost"
+                    );
+                }
+                let mut it = map.iter();
+                let mut n = 0;
+                while it.next_slot().is_some() {
+                    n += 1;
+                }
+                assert_eq!(n, map.len());
+                let copy = map.clone();
+                copy.check_invariants(hasher).unwrap();
+                assert_eq!(copy.len(), map.len());
+                let _ = map.layout_view(|k, _| k.to_string());
+            }
+        }
+        #[cfg(unix)]
+        assert!(checked == 3, "the release path ran");
+        for key in 0..1000u64 {
+            let hash = hasher(&key);
+            assert_eq!(map.remove(hash, |x| *x == key, &hasher), Some((key, key)));
+        }
+        map.finish_growth(&hasher);
+        map.check_invariants(hasher).unwrap();
     }
 }

@@ -18,6 +18,8 @@ use crate::hash::random_u64;
 pub(crate) struct RawIter<K, V> {
     new: Option<ArrayRef<K, V>>,
     old: Option<ArrayRef<K, V>>,
+    /// The map's `nevacuate` (fixed while the iterator is in use).
+    nevacuate: usize,
     /// Number of units, a power of two.
     units: usize,
     start: usize,
@@ -54,6 +56,7 @@ impl<K, V> RawIter<K, V> {
         RawIter {
             new,
             old,
+            nevacuate: map.nevacuate,
             units,
             start: r as usize & (units - 1),
             visited: 0,
@@ -86,7 +89,7 @@ impl<K, V> RawIter<K, V> {
         match self.old {
             None => (part == 0).then(|| Some(new.bucket(unit))),
             Some(old) if new.b() >= old.b() => {
-                if !RawMap::old_evacuated(old, unit) {
+                if !RawMap::old_evacuated(old, self.nevacuate, unit) {
                     (part == 0).then(|| Some(old.bucket(unit)))
                 } else {
                     let k = new.b() - old.b();
@@ -97,11 +100,12 @@ impl<K, V> RawIter<K, V> {
                 let siblings = 1usize << (old.b() - new.b());
                 let sibling = |s: usize| unit + (s << new.b());
                 if part == 0 {
-                    let initialised = (0..siblings).any(|s| RawMap::old_evacuated(old, sibling(s)));
+                    let initialised = (0..siblings)
+                        .any(|s| RawMap::old_evacuated(old, self.nevacuate, sibling(s)));
                     Some(initialised.then(|| new.bucket(unit)))
                 } else if part <= siblings {
                     let i = sibling(part - 1);
-                    Some((!RawMap::old_evacuated(old, i)).then(|| old.bucket(i)))
+                    Some((!RawMap::old_evacuated(old, self.nevacuate, i)).then(|| old.bucket(i)))
                 } else {
                     None
                 }

@@ -62,10 +62,8 @@ mod grow;
 mod iter;
 pub(crate) mod tophash;
 
-use core::mem;
-
 pub(crate) use bucket::Bucket;
-use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, BUCKET_CNT};
+use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
 pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub(crate) use iter::RawIter;
 use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_REST};
@@ -151,6 +149,9 @@ pub(crate) struct RawMap<K, V> {
     /// Evacuation progress (Go's `nevacuate`). Invariant: old buckets below it are evacuated;
     /// zero when not growing.
     nevacuate: usize,
+    /// While growing: old buckets below this index may have had their memory returned to the
+    /// OS (`grow::release_evacuated`) and must not be read. Invariant: `<= nevacuate`.
+    old_released_below: usize,
     /// Overflow buckets chained in `buckets` (Go's `noverflow`, exact here). Invariant: equals
     /// the number of non-head buckets reachable from the live chains of `buckets`.
     noverflow: usize,
@@ -180,6 +181,7 @@ impl<K, V> RawMap<K, V> {
             buckets: None,
             oldbuckets: None,
             nevacuate: 0,
+            old_released_below: 0,
             noverflow: 0,
             next_overflow: 0,
             min_b: 0,
@@ -235,11 +237,14 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Whether old bucket `i` was evacuated (Go's `evacuated(b)`).
+    /// Whether old bucket `i` was evacuated (Go's `evacuated(b)`). Buckets below
+    /// `nevacuate` are known to be, without touching their memory, which may already have
+    /// been returned to the OS (see `grow::release_evacuated`).
     #[inline]
-    fn old_evacuated(old: ArrayRef<K, V>, i: usize) -> bool {
-        // SAFETY: every old main bucket is initialised (a live chain or an evacuated head).
-        is_evacuated_mark(unsafe { old.bucket(i).tophash(0) })
+    fn old_evacuated(old: ArrayRef<K, V>, nevacuate: usize, i: usize) -> bool {
+        // SAFETY: old main buckets at or above `nevacuate` are initialised and intact (a live
+        // chain or an evacuated head).
+        i < nevacuate || is_evacuated_mark(unsafe { old.bucket(i).tophash(0) })
     }
 
     /// The head of the chain that holds a key with this hash right now: the old bucket while
@@ -249,7 +254,7 @@ impl<K, V> RawMap<K, V> {
         let buckets = self.buckets.as_ref()?;
         if let Some(old) = &self.oldbuckets {
             let i = hash as usize & old.mask();
-            if !Self::old_evacuated(old.get(), i) {
+            if !Self::old_evacuated(old.get(), self.nevacuate, i) {
                 return Some(old.bucket(i));
             }
         }
@@ -587,7 +592,7 @@ impl<K, V> RawMap<K, V> {
             None => (0..buckets.len()).for_each(|i| f(buckets.bucket(i), false, i)),
             Some(old) => {
                 for i in 0..old.len() {
-                    if !Self::old_evacuated(old.get(), i) {
+                    if !Self::old_evacuated(old.get(), self.nevacuate, i) {
                         f(old.bucket(i), true, i);
                     }
                 }
@@ -607,12 +612,12 @@ impl<K, V> RawMap<K, V> {
             return true;
         };
         if new.b() >= old.b() {
-            Self::old_evacuated(old.get(), j & old.mask())
+            Self::old_evacuated(old.get(), self.nevacuate, j & old.mask())
         } else {
             let step = new.len();
             (j..old.len())
                 .step_by(step)
-                .any(|i| Self::old_evacuated(old.get(), i))
+                .any(|i| Self::old_evacuated(old.get(), self.nevacuate, i))
         }
     }
 
@@ -620,7 +625,7 @@ impl<K, V> RawMap<K, V> {
     /// consistent map holding the pairs not yet dropped (they leak if the map is then dropped
     /// while unwinding; nothing is dropped twice).
     fn drop_elements(&mut self) {
-        if !(mem::needs_drop::<K>() || mem::needs_drop::<V>()) || self.count == 0 {
+        if !(Stored::<K>::NEEDS_DROP || Stored::<V>::NEEDS_DROP) || self.count == 0 {
             return;
         }
         let mut iter = self.iter();
@@ -722,9 +727,14 @@ impl<K: Clone, V: Clone> Clone for RawMap<K, V> {
         // that the copy is a valid map whatever clone panics later.
         if let (Some(src_old), Some(dst_old)) = (&self.oldbuckets, &new.oldbuckets) {
             for i in 0..src_old.len() {
-                // SAFETY: old main buckets are all initialised; the copy's are fresh memory.
+                // SAFETY: old main buckets at or above `old_released_below` are initialised and
+                // intact; below it they are evacuated. The copy's buckets are fresh memory.
                 unsafe {
-                    let marks = src_old.bucket(i).tophashes();
+                    let marks = if i < self.old_released_below {
+                        [tophash::EVACUATED_EMPTY; BUCKET_CNT]
+                    } else {
+                        src_old.bucket(i).tophashes()
+                    };
                     dst_old.bucket(i).init_empty();
                     if is_evacuated_mark(marks[0]) {
                         dst_old.bucket(i).set_tophashes(marks);
