@@ -40,11 +40,22 @@ struct Task {
 fn tasks(opts: &BenchOptions) -> Vec<Task> {
     let largest = opts.plan.largest();
     let mut out = Vec::new();
-    for w in WORKLOADS.iter().filter(|w| w.matches(opts.filter.as_deref())) {
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| w.matches(opts.filter.as_deref()))
+    {
         if w.largest_only {
-            out.push(Task { workload: w, size: largest });
+            out.push(Task {
+                workload: w,
+                size: largest,
+            });
         } else {
-            out.extend(opts.plan.sizes.iter().map(|&size| Task { workload: w, size }));
+            out.extend(
+                opts.plan
+                    .sizes
+                    .iter()
+                    .map(|&size| Task { workload: w, size }),
+            );
         }
     }
     out
@@ -53,7 +64,13 @@ fn tasks(opts: &BenchOptions) -> Vec<Task> {
 fn run_rust<F: Family>(task: Task, plan: &Plan, records: &mut Vec<Record>) {
     let imp = F::NAME;
     for (measure, value) in workloads::run::<F>(task.workload, task.size, plan) {
-        records.push(Record::new(task.workload.name, measure, task.size, imp, value));
+        records.push(Record::new(
+            task.workload.name,
+            measure,
+            task.size,
+            imp,
+            value,
+        ));
     }
 }
 
@@ -63,10 +80,18 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
         return Err(format!(
             "--filter {:?} matches no workload (workloads: {})",
             opts.filter.as_deref().unwrap_or(""),
-            WORKLOADS.iter().map(|w| w.name).collect::<Vec<_>>().join(", ")
+            WORKLOADS
+                .iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
-    let go = if opts.go { prepare_go(&opts.go_dir) } else { None };
+    let go = if opts.go {
+        prepare_go(&opts.go_dir)
+    } else {
+        None
+    };
     let machine = report::machine();
     outln!(
         "{}",
@@ -92,21 +117,9 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
         for imp in RUST_IMPLS {
             bar.set_message(format!("{} n={} {imp}", task.workload.name, task.size));
             match *imp {
-                "gomap" => run_rust::<workloads::Gomap>(
-                    task,
-                    &opts.plan,
-                    &mut records,
-                ),
-                "hashbrown" => run_rust::<workloads::Hashbrown>(
-                    task,
-                    &opts.plan,
-                    &mut records,
-                ),
-                "std" => run_rust::<workloads::Std>(
-                    task,
-                    &opts.plan,
-                    &mut records,
-                ),
+                "gomap" => run_rust::<workloads::Gomap>(task, &opts.plan, &mut records),
+                "hashbrown" => run_rust::<workloads::Hashbrown>(task, &opts.plan, &mut records),
+                "std" => run_rust::<workloads::Std>(task, &opts.plan, &mut records),
                 other => unreachable!("unknown impl {other}"),
             }
             bar.inc(1);
@@ -203,7 +216,10 @@ fn prepare_go(dir: &Path) -> Option<GoProgram> {
             None
         }
         Err(e) => {
-            eprintln!("gomap: cannot run {}: {e}; going on without Go", go.display());
+            eprintln!(
+                "gomap: cannot run {}: {e}; going on without Go",
+                go.display()
+            );
             None
         }
     }

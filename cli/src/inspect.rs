@@ -50,7 +50,8 @@ pub fn run(opts: &InspectOptions<'_>) -> Result<(), String> {
     let text = read_text(opts.path)?;
     let seed = opts.seed.unwrap_or_else(random_seed);
     let hasher = FixedState::with_seed(seed);
-    let mut map: gomap::HashMap<String, usize, FixedState> = gomap::HashMap::with_hasher(hasher.clone());
+    let mut map: gomap::HashMap<String, usize, FixedState> =
+        gomap::HashMap::with_hasher(hasher.clone());
     let mut peer: hashbrown::HashMap<String, usize, FixedState> =
         hashbrown::HashMap::with_hasher(hasher);
     let mut lines = 0usize;
@@ -116,7 +117,13 @@ pub fn run(opts: &InspectOptions<'_>) -> Result<(), String> {
 
 fn layout(s: &MapStats) {
     let mut table = Table::new([
-        "B", "buckets", "overflow", "pool used", "load", "growing", "entries",
+        "B",
+        "buckets",
+        "overflow",
+        "pool used",
+        "load",
+        "growing",
+        "entries",
     ]);
     table.row(vec![
         s.b.to_string().into(),
@@ -125,7 +132,11 @@ fn layout(s: &MapStats) {
         format!("{}/{}", s.overflow_pool_used, s.overflow_pool).into(),
         format!("{:.2}", s.load_factor).into(),
         if s.growing {
-            format!("yes, {}/{} evacuated", s.evacuated, 1usize << s.old_b.unwrap_or(0))
+            format!(
+                "yes, {}/{} evacuated",
+                s.evacuated,
+                1usize << s.old_b.unwrap_or(0)
+            )
         } else {
             "no".into()
         }

@@ -79,7 +79,11 @@ pub fn advantage(unit: Unit, ours: f64, theirs: f64) -> f64 {
 }
 
 /// gomap's advantage over the best of the other maps in a row, and that map's name.
-fn vs_best_peer(records: &[Record], row: &(String, usize, Unit), impls: &[&str]) -> Option<(f64, String)> {
+fn vs_best_peer(
+    records: &[Record],
+    row: &(String, usize, Unit),
+    impls: &[&str],
+) -> Option<(f64, String)> {
     let (measure, size, unit) = row;
     let ours = value_of(records, measure, *size, "gomap")?;
     impls
@@ -208,7 +212,9 @@ pub fn csv(records: &[Record]) -> String {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A horizontal bar chart of gomap's advantage over each other map, per (measure, size) row,
@@ -248,7 +254,11 @@ pub fn svg(records: &[Record], impls: &[&str], machine: &str) -> String {
         s,
         r#"<text x="10" y="18" font-size="14" font-weight="bold">gomap's advantage over each map (&gt; 1 = gomap ahead)</text>"#
     );
-    let _ = writeln!(s, r##"<text x="10" y="34" fill="#555">{}</text>"##, xml_escape(machine));
+    let _ = writeln!(
+        s,
+        r##"<text x="10" y="34" fill="#555">{}</text>"##,
+        xml_escape(machine)
+    );
     for (i, p) in peers.iter().enumerate() {
         let lx = label_w + 110.0 * i as f64;
         let _ = writeln!(
@@ -329,11 +339,7 @@ pub fn parse_go_line(line: &str) -> Result<Option<(Record, bool)>, String> {
         .iter()
         .find(|w| w.name == workload)
         .ok_or_else(|| format!("Go reported unknown workload {workload:?}"))?;
-    let last = w
-        .measures
-        .last()
-        .ok_or("workload without measures")?
-        .name;
+    let last = w.measures.last().ok_or("workload without measures")?.name;
     if unit_of(measure).is_none() {
         return Err(format!("Go reported unknown measure {measure:?}"));
     }

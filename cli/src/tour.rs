@@ -47,7 +47,10 @@ fn tophash(hash: u64) -> u8 {
 pub fn run(opts: &TourOptions) {
     crate::outln!(
         "{}",
-        paint("gomap tour: Go's runtime map, watched from the inside", Style::Bold)
+        paint(
+            "gomap tour: Go's runtime map, watched from the inside",
+            Style::Bold
+        )
     );
     crate::outln!(
         "  keys: the splitmix64 stream seeded with {seed} ({n} distinct u64 keys);\n  \
@@ -65,7 +68,10 @@ pub fn run(opts: &TourOptions) {
 
 fn growth_row(table: &mut Table, insert: &str, s: &MapStats, event: Cell) {
     let (old_b, evacuated) = match s.old_b {
-        Some(old) => (old.to_string(), format!("{}/{}", s.evacuated, 1usize << old)),
+        Some(old) => (
+            old.to_string(),
+            format!("{}/{}", s.evacuated, 1usize << old),
+        ),
         None => ("-".into(), "-".into()),
     };
     table.row(vec![
@@ -100,10 +106,23 @@ fn growth(map: &mut TourMap, opts: &TourOptions) {
          time and no insert pays for a full rehash."
     );
     let mut table = Table::new([
-        "insert", "len", "B", "buckets", "overflow", "oldB", "evacuated", "load", "event",
+        "insert",
+        "len",
+        "B",
+        "buckets",
+        "overflow",
+        "oldB",
+        "evacuated",
+        "load",
+        "event",
     ]);
     let mut prev = map.stats();
-    growth_row(&mut table, "0", &prev, "empty map: nothing allocated yet".into());
+    growth_row(
+        &mut table,
+        "0",
+        &prev,
+        "empty map: nothing allocated yet".into(),
+    );
     // Per-insert evacuation progress of the latest growth: (old buckets done, entries moved).
     let mut trace: Vec<(usize, u64)> = Vec::new();
     let mut last_trace: Vec<(usize, u64)> = Vec::new();
@@ -182,7 +201,10 @@ fn growth(map: &mut TourMap, opts: &TourOptions) {
                 &s,
                 Cell::styled("last old bucket evacuated, old array freed", Style::Green),
             );
-            trace.push((1usize << prev.old_b.unwrap_or(0), s.entries_evacuated - moved_before));
+            trace.push((
+                1usize << prev.old_b.unwrap_or(0),
+                s.entries_evacuated - moved_before,
+            ));
             last_trace = std::mem::take(&mut trace);
         }
         prev = s;
@@ -247,7 +269,7 @@ fn slot_headers(first: &str) -> Vec<String> {
 }
 
 /// Which chain a lookup of `hash` reads in `view`, and a sentence on why.
-fn chain_for<'v>(view: &'v LayoutView, hash: u64) -> (&'v ChainView, &'static str, String) {
+fn chain_for(view: &LayoutView, hash: u64) -> (&ChainView, &'static str, String) {
     let s = &view.stats;
     let new_index = (hash as usize) & (s.buckets - 1);
     if let (Some(old_b), Some(old)) = (s.old_b, &view.oldbuckets) {
@@ -388,7 +410,11 @@ fn lookup(map: &TourMap, opts: &TourOptions) {
          evacuated. A lookup compares keys only where the tophash byte matches."
     );
     trace_lookup(map, keys::key(opts.seed, opts.keys / 2), "A hit");
-    trace_lookup(map, keys::key(opts.seed, opts.keys), "A miss (a key never inserted)");
+    trace_lookup(
+        map,
+        keys::key(opts.seed, opts.keys),
+        "A miss (a key never inserted)",
+    );
 }
 
 fn row_cells(label: &str, chain: &ChainView, marks: &[usize], style: Style) -> Vec<Cell> {
@@ -396,7 +422,10 @@ fn row_cells(label: &str, chain: &ChainView, marks: &[usize], style: Style) -> V
     let bucket = &chain.buckets[0];
     for slot in 0..BUCKET_CNT {
         let (text, s) = slot_label(bucket.state(slot));
-        cells.push(Cell::styled(text, if marks.contains(&slot) { style } else { s }));
+        cells.push(Cell::styled(
+            text,
+            if marks.contains(&slot) { style } else { s },
+        ));
     }
     cells
 }
@@ -446,7 +475,12 @@ fn delete(map: &mut TourMap) {
     let (a, b) = (full[full.len() - 2], full[full.len() - 1]);
     let (key_a, key_b) = (key_at(a), key_at(b));
     let mut table = Table::new(slot_headers("bucket state")).left_aligned();
-    table.row(row_cells(&format!("b{index} before"), chain, &[], Style::Plain));
+    table.row(row_cells(
+        &format!("b{index} before"),
+        chain,
+        &[],
+        Style::Plain,
+    ));
 
     map.remove(&key_a);
     let after_a = map.layout(|k, _| k.to_string());
@@ -495,7 +529,10 @@ fn delete(map: &mut TourMap) {
         }
     );
     if let Err(e) = map.check_invariants() {
-        crate::outln!("  {}", paint(&format!("invariant check failed: {e}"), Style::Red));
+        crate::outln!(
+            "  {}",
+            paint(&format!("invariant check failed: {e}"), Style::Red)
+        );
     }
 }
 
@@ -520,10 +557,21 @@ fn same_size_growth(seed: u64) {
         start.load_factor,
         1usize << start.b.min(15)
     );
-    let mut table = Table::new(["round", "len", "B", "overflow", "oldB", "evacuated", "event"]);
+    let mut table = Table::new([
+        "round",
+        "len",
+        "B",
+        "overflow",
+        "oldB",
+        "evacuated",
+        "event",
+    ]);
     let row = |table: &mut Table, round: u64, s: &MapStats, event: Cell| {
         let (old_b, evacuated) = match s.old_b {
-            Some(old) => (old.to_string(), format!("{}/{}", s.evacuated, 1usize << old)),
+            Some(old) => (
+                old.to_string(),
+                format!("{}/{}", s.evacuated, 1usize << old),
+            ),
             None => ("-".into(), "-".into()),
         };
         table.row(vec![
@@ -575,7 +623,12 @@ fn same_size_growth(seed: u64) {
                 break;
             }
         } else if s.overflow_buckets != prev.overflow_buckets && !s.growing {
-            row(&mut table, round, &s, "overflow bucket count changed".into());
+            row(
+                &mut table,
+                round,
+                &s,
+                "overflow bucket count changed".into(),
+            );
         }
         prev = s;
     }

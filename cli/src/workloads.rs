@@ -71,64 +71,97 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "insert_grow",
         what: "insert keys 0..n into an empty map (no reserve: every growth included); op = insert",
-        measures: &[Measure { name: "insert_grow", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "insert_grow",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "insert_latency",
         what: "the same inserts, each one timed alone: the worst and the 99.99th percentile",
         measures: &[
-            Measure { name: "insert_max", unit: Unit::Nanos },
-            Measure { name: "insert_p99.99", unit: Unit::Nanos },
+            Measure {
+                name: "insert_max",
+                unit: Unit::Nanos,
+            },
+            Measure {
+                name: "insert_p99.99",
+                unit: Unit::Nanos,
+            },
         ],
         largest_only: true,
     },
     Workload {
         name: "lookup_hit",
         what: "get every key 0..n of a map holding them; op = get",
-        measures: &[Measure { name: "lookup_hit", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "lookup_hit",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "lookup_miss",
         what: "get keys n..2n, none present, from a map holding 0..n; op = get",
-        measures: &[Measure { name: "lookup_miss", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "lookup_miss",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "remove",
         what: "remove keys 0..n, in insertion order, until the map is empty; op = remove",
-        measures: &[Measure { name: "remove", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "remove",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "iterate",
         what: "sum the values of a map of n entries; op = one entry visited",
-        measures: &[Measure { name: "iterate", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "iterate",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "churn",
         what: "at constant size n: step j removes key j and inserts key n+j; op = one step",
-        measures: &[Measure { name: "churn", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "churn",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "string_insert",
         what: "insert n 16-byte String keys (prebuilt, moved in) into an empty map; op = insert",
-        measures: &[Measure { name: "string_insert", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "string_insert",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "string_lookup",
         what: "get each of the n String keys (by &str) from a map holding them; op = get",
-        measures: &[Measure { name: "string_lookup", unit: Unit::Mops }],
+        measures: &[Measure {
+            name: "string_lookup",
+            unit: Unit::Mops,
+        }],
         largest_only: false,
     },
     Workload {
         name: "bytes_per_entry",
         what: "heap bytes allocated by a map of n u64 -> u64 entries built by inserts, / n",
-        measures: &[Measure { name: "bytes_per_entry", unit: Unit::Bytes }],
+        measures: &[Measure {
+            name: "bytes_per_entry",
+            unit: Unit::Bytes,
+        }],
         largest_only: false,
     },
 ];
@@ -267,11 +300,7 @@ fn p9999(samples: &mut [u64]) -> u64 {
 }
 
 /// Runs one workload at one size on map `M`; returns `(measure, value)` pairs.
-pub fn run<F: Family>(
-    w: &Workload,
-    n: usize,
-    plan: &Plan,
-) -> Vec<(&'static str, f64)> {
+pub fn run<F: Family>(w: &Workload, n: usize, plan: &Plan) -> Vec<(&'static str, f64)> {
     let budget = plan.budget;
     let n64 = n as u64;
     let value = match w.name {
@@ -318,7 +347,7 @@ pub fn run<F: Family>(
             let mut m: F::Map<u64> = filled(n);
             let t = Instant::now();
             for i in 0..n64 {
-                black_box(m.take( &key(0, i)));
+                black_box(m.take(&key(0, i)));
             }
             (t.elapsed(), n64)
         }),
@@ -337,7 +366,7 @@ pub fn run<F: Family>(
             throughput(budget, || {
                 let t = Instant::now();
                 for _ in 0..steps {
-                    m.take( &key(0, j));
+                    m.take(&key(0, j));
                     m.put(key(0, n64 + j), j);
                     j += 1;
                 }

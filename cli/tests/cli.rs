@@ -33,7 +33,11 @@ fn bad_arguments_fail_with_a_message() {
     ] {
         let out = gomap(args);
         assert!(!out.status.success(), "{args:?} succeeded");
-        assert_eq!(out.status.code(), Some(2), "{args:?}: clap's usage-error code");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: clap's usage-error code"
+        );
         let err = stderr(&out);
         assert!(err.contains("error:"), "{args:?}: no message in {err:?}");
         assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
@@ -60,11 +64,27 @@ fn growth_rows(text: &str) -> Vec<Row> {
         .split("== 2.")
         .next()
         .unwrap();
-    let mut lines = section.lines().skip_while(|l| !l.trim_start().starts_with("insert"));
-    let header: Vec<&str> = lines.next().expect("table header").split_whitespace().collect();
+    let mut lines = section
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("insert"));
+    let header: Vec<&str> = lines
+        .next()
+        .expect("table header")
+        .split_whitespace()
+        .collect();
     assert_eq!(
         header,
-        ["insert", "len", "B", "buckets", "overflow", "oldB", "evacuated", "load", "event"]
+        [
+            "insert",
+            "len",
+            "B",
+            "buckets",
+            "overflow",
+            "oldB",
+            "evacuated",
+            "load",
+            "event"
+        ]
     );
     lines
         .take_while(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
@@ -77,7 +97,9 @@ fn growth_rows(text: &str) -> Vec<Row> {
                 b: num(2) as u32,
                 buckets: num(3),
                 old_b: f[5].parse().ok(),
-                evacuated: f[6].split_once('/').map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap())),
+                evacuated: f[6]
+                    .split_once('/')
+                    .map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap())),
                 event: f[8..].join(" "),
             }
         })
@@ -87,13 +109,24 @@ fn growth_rows(text: &str) -> Vec<Row> {
 #[test]
 fn tour_shows_real_and_consistent_growth() {
     let keys = 3000;
-    let out = gomap(&["tour", "--keys", &keys.to_string(), "--seed", "7", "--color", "never"]);
+    let out = gomap(&[
+        "tour",
+        "--keys",
+        &keys.to_string(),
+        "--seed",
+        "7",
+        "--color",
+        "never",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let rows = growth_rows(&text);
     assert!(rows.len() > 5, "too few rows: {rows:?}");
     let last = rows.last().unwrap();
-    assert_eq!((last.insert, last.len, last.event.as_str()), (keys, keys, "end"));
+    assert_eq!(
+        (last.insert, last.len, last.event.as_str()),
+        (keys, keys, "end")
+    );
     let mut in_growth: Option<u32> = None;
     let mut doublings = 0;
     let mut prev_b = 0;
@@ -106,13 +139,19 @@ fn tour_shows_real_and_consistent_growth() {
         assert!(r.b >= prev_b, "B went down: {r:?}");
         prev_b = r.b;
         if r.event.starts_with("doubling starts") {
-            assert!(in_growth.is_none(), "a growth started inside another: {r:?}");
+            assert!(
+                in_growth.is_none(),
+                "a growth started inside another: {r:?}"
+            );
             let old = r.old_b.expect("oldB while growing");
             assert_eq!(r.b, old + 1, "{r:?}");
             assert!(r.event.contains(&format!("B {old} -> {}", r.b)), "{r:?}");
             let (done, total) = r.evacuated.expect("evacuated while growing");
             assert_eq!(total, 1 << old);
-            assert!(done >= 1 && done <= 2, "the first write evacuates 1 or 2: {r:?}");
+            assert!(
+                (1..=2).contains(&done),
+                "the first write evacuates 1 or 2: {r:?}"
+            );
             in_growth = Some(r.b);
             doublings += 1;
         } else if r.event.starts_with("last old bucket evacuated") {
@@ -127,7 +166,10 @@ fn tour_shows_real_and_consistent_growth() {
     assert_eq!(last.b, 9);
     assert!(doublings >= 6, "only {doublings} incremental doublings");
     // The traced lookups agree with the map.
-    assert!(text.contains("key compares equal — found, value 1500"), "{text}");
+    assert!(
+        text.contains("key compares equal — found, value 1500"),
+        "{text}"
+    );
     assert!(text.contains("key absent"), "{text}");
     assert!(text.contains("emptyOne") && text.contains("emptyRest"));
     assert!(text.contains("== 4. Same-size growth under churn =="));
@@ -140,7 +182,11 @@ fn tour_is_reproducible_and_the_default_command() {
     assert!(a.status.success() && b.status.success());
     assert_eq!(stdout(&a), stdout(&b));
     let c = gomap(&["tour", "--keys", "500", "--seed", "4", "--color", "never"]);
-    assert_ne!(stdout(&a), stdout(&c), "the seed changes the keys and the hasher");
+    assert_ne!(
+        stdout(&a),
+        stdout(&c),
+        "the seed changes the keys and the hasher"
+    );
 }
 
 #[test]
@@ -218,13 +264,23 @@ fn bench_json_has_every_map_and_workload() {
 #[test]
 fn bench_filter_and_a_missing_go_program() {
     let out = gomap(&[
-        "bench", "--tiny", "--filter", "lookup", "--go", "--go-dir", "/nonexistent",
+        "bench",
+        "--tiny",
+        "--filter",
+        "lookup",
+        "--go",
+        "--go-dir",
+        "/nonexistent",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = stdout(&out);
     assert!(table.contains("lookup_hit") && table.contains("lookup_miss"));
     assert!(!table.contains("churn") && !table.contains("go-map"));
-    assert!(stderr(&out).contains("going on without"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("going on without"),
+        "{}",
+        stderr(&out)
+    );
 
     let none = gomap(&["bench", "--tiny", "--filter", "no-such-workload"]);
     assert_eq!(none.status.code(), Some(1));
