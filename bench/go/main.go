@@ -98,6 +98,16 @@ func p9999(samples []int64) int64 {
 	return samples[rank-1]
 }
 
+func minimum(values []int64) int64 {
+	min := values[0]
+	for _, v := range values[1:] {
+		if v < min {
+			min = v
+		}
+	}
+	return min
+}
+
 func run(workload string, n int, budget time.Duration) {
 	n64 := uint64(n)
 	var value float64
@@ -114,22 +124,35 @@ func run(workload string, n int, budget time.Duration) {
 			return d, n64
 		})
 	case "insert_latency":
+		// Repeat the pass (at least five times, until the budget is spent) and report the
+		// smallest max and p99.99 over the passes: one pass's maximum is at the mercy of the
+		// OS scheduler, while a growth pause recurs in every pass.
+		start := time.Now()
 		samples := make([]int64, 0, n)
-		m := make(map[uint64]uint64)
-		var max int64
-		for i := uint64(0); i < n64; i++ {
-			k := key(i)
-			t := time.Now()
-			m[k] = i
-			d := time.Since(t).Nanoseconds()
-			samples = append(samples, d)
-			if d > max {
-				max = d
+		var maxes, p9999s []int64
+		for {
+			samples = samples[:0]
+			m := make(map[uint64]uint64)
+			var max int64
+			for i := uint64(0); i < n64; i++ {
+				k := key(i)
+				t := time.Now()
+				m[k] = i
+				d := time.Since(t).Nanoseconds()
+				samples = append(samples, d)
+				if d > max {
+					max = d
+				}
+			}
+			sink += uint64(len(m))
+			maxes = append(maxes, max)
+			p9999s = append(p9999s, p9999(samples))
+			if (len(maxes) >= 5 && time.Since(start) >= budget) || len(maxes) >= 1000 {
+				break
 			}
 		}
-		sink += uint64(len(m))
-		emit(workload, "insert_max", n, float64(max))
-		emit(workload, "insert_p99.99", n, float64(p9999(samples)))
+		emit(workload, "insert_max", n, float64(minimum(maxes)))
+		emit(workload, "insert_p99.99", n, float64(minimum(p9999s)))
 		return
 	case "lookup_hit", "lookup_miss":
 		m := filled(n)

@@ -188,7 +188,7 @@ impl Plan {
     pub fn full() -> Plan {
         Plan {
             sizes: vec![1_000, 100_000, 10_000_000],
-            budget: Duration::from_millis(400),
+            budget: Duration::from_millis(500),
         }
     }
 
@@ -196,7 +196,7 @@ impl Plan {
     pub fn quick() -> Plan {
         Plan {
             sizes: vec![1_000, 100_000],
-            budget: Duration::from_millis(60),
+            budget: Duration::from_millis(200),
         }
     }
 
@@ -315,19 +315,34 @@ pub fn run<F: Family>(w: &Workload, n: usize, plan: &Plan) -> Vec<(&'static str,
             (time, n64)
         }),
         "insert_latency" => {
+            // A single pass's maximum is at the mercy of the OS (one preemption costs a
+            // scheduler tick, ~4 ms on a busy machine), while a growth pause recurs in every
+            // pass: repeat the pass (at least five times, until the budget is spent) and report
+            // the smallest max and p99.99 over the passes, the cost the map itself causes.
+            let start = Instant::now();
             let mut samples = Vec::with_capacity(n);
-            let mut m = F::Map::<u64>::empty();
-            for i in 0..n64 {
-                let k = key(0, i);
-                let t = Instant::now();
-                m.put(k, i);
-                samples.push(t.elapsed().as_nanos() as u64);
+            let (mut maxes, mut p9999s) = (Vec::new(), Vec::new());
+            loop {
+                samples.clear();
+                let mut m = F::Map::<u64>::empty();
+                for i in 0..n64 {
+                    let k = key(0, i);
+                    let t = Instant::now();
+                    m.put(k, i);
+                    samples.push(t.elapsed().as_nanos() as u64);
+                }
+                black_box(&m);
+                drop(m);
+                maxes.push(samples.iter().copied().max().unwrap_or(0));
+                p9999s.push(p9999(&mut samples));
+                if maxes.len() >= 5 && start.elapsed() >= budget || maxes.len() >= 1000 {
+                    break;
+                }
             }
-            black_box(&m);
-            drop(m);
-            let max = samples.iter().copied().max().unwrap_or(0);
-            let p = p9999(&mut samples);
-            return vec![("insert_max", max as f64), ("insert_p99.99", p as f64)];
+            return vec![
+                ("insert_max", maxes.iter().copied().min().unwrap_or(0) as f64),
+                ("insert_p99.99", p9999s.iter().copied().min().unwrap_or(0) as f64),
+            ];
         }
         "lookup_hit" | "lookup_miss" => {
             let m: F::Map<u64> = filled(n);
