@@ -340,8 +340,14 @@ pub fn run<F: Family>(w: &Workload, n: usize, plan: &Plan) -> Vec<(&'static str,
                 }
             }
             return vec![
-                ("insert_max", maxes.iter().copied().min().unwrap_or(0) as f64),
-                ("insert_p99.99", p9999s.iter().copied().min().unwrap_or(0) as f64),
+                (
+                    "insert_max",
+                    maxes.iter().copied().min().unwrap_or(0) as f64,
+                ),
+                (
+                    "insert_p99.99",
+                    p9999s.iter().copied().min().unwrap_or(0) as f64,
+                ),
             ];
         }
         "lookup_hit" | "lookup_miss" => {

@@ -9,22 +9,6 @@ use super::{over_load_factor, RawMap, Slot};
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
 const EVACUATION_SCAN_LIMIT: usize = 1024;
 
-/// Old-array pages are returned to the OS in chunks of this many pages (256 KiB of 4 KiB
-/// pages): one `madvise` call per chunk keeps the syscall cost per write small.
-#[cfg(unix)]
-const RELEASE_CHUNK_PAGES: usize = 64;
-
-#[cfg(unix)]
-fn page_size() -> usize {
-    use std::sync::OnceLock;
-    static PAGE: OnceLock<usize> = OnceLock::new();
-    // SAFETY: sysconf has no preconditions.
-    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        n if n > 0 => n as usize,
-        _ => 4096,
-    })
-}
-
 /// Where the entries of one old chain go, worked out (hashing every key) before anything
 /// moves, so a panicking `Hash` leaves the map untouched.
 enum Plan {
@@ -113,6 +97,9 @@ impl<K, V> RawMap<K, V> {
     pub(super) fn start_resize(&mut self, new_b: u8) {
         debug_assert!(!self.growing());
         assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
+        // A previous growth's old array still retiring is freed now (rare: growths are at
+        // least as many writes apart as the old array had buckets).
+        self.retired = None;
         let old = self.buckets.take().expect("resize of an allocated map");
         let new = BucketArray::new_uninit(new_b);
         self.next_overflow = new.len();
@@ -146,6 +133,7 @@ impl<K, V> RawMap<K, V> {
         while self.growing() {
             self.evacuate(self.nevacuate, hasher);
         }
+        self.retired = None;
     }
 
     /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
@@ -290,44 +278,43 @@ impl<K, V> RawMap<K, V> {
             self.nevacuate += 1;
         }
         if self.nevacuate == old.len() {
-            // Growth done. Heap overflow buckets were freed as each chain was evacuated, and
-            // most of the array's pages already went back to the OS, so this free is short.
-            self.oldbuckets = None;
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated; the
+            // array retires and the next writes return its remaining pages, a few at a time.
+            let old = self.oldbuckets.take().expect("growing");
+            self.retired = Some((old, self.old_release));
             self.nevacuate = 0;
             self.old_released_below = 0;
+            self.old_release = Default::default();
         } else {
             self.release_evacuated();
         }
     }
 
-    /// Returns the pages of the old buckets below `nevacuate` to the OS, a chunk at a time.
-    ///
-    /// Freeing a large populated array costs about 10 ms per 128 MB on Linux (the kernel
-    /// unmaps every page), which would land on the one write that finishes a growth. Those
-    /// buckets are never read again (`old_evacuated` answers from `nevacuate` below it), so
-    /// their pages can go back while the growth proceeds, a bounded chunk per write, leaving
-    /// the final free almost nothing to unmap.
+    /// Returns a few pages of the evacuated old buckets (below `nevacuate`) to the OS; see
+    /// `release.rs` for why.
     fn release_evacuated(&mut self) {
-        #[cfg(unix)]
-        {
-            let old = self.oldbuckets.as_ref().expect("growing").get();
-            let page = page_size();
-            let base = old.bucket(0).as_ptr() as usize;
-            let size = BucketLayout::<K, V>::SIZE;
-            let released_end = base + self.old_released_below * size;
-            let start = (released_end + page - 1) & !(page - 1);
-            let end = (base + self.nevacuate * size) & !(page - 1);
-            if end >= start + RELEASE_CHUNK_PAGES * page {
-                // SAFETY: `start..end` is page-aligned and lies inside the old array's
-                // allocation, over main buckets below `nevacuate` only: they are evacuated, hold
-                // no live pair or link, and are never read again (`old_released_below` is
-                // raised to cover them before any other read could happen). MADV_DONTNEED only
-                // drops their contents; the mapping stays valid until the array is freed.
-                unsafe {
-                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
-                }
-                self.old_released_below = (end - base).div_ceil(size);
-            }
+        let old = self.oldbuckets.as_ref().expect("growing");
+        let base = old.base();
+        let limit = base + self.nevacuate * BucketLayout::<K, V>::SIZE;
+        // SAFETY: main buckets below `nevacuate` are evacuated: no live pair or link, and never
+        // read again once `old_released_below` covers them, which it does right below, before
+        // any other read.
+        unsafe { self.old_release.step(base, limit) };
+        self.old_released_below = self
+            .old_release
+            .released_from(base)
+            .div_ceil(BucketLayout::<K, V>::SIZE);
+    }
+
+    /// Releases a few more pages of the retired old array, freeing it once all are gone.
+    pub(super) fn retire_step(&mut self) {
+        let Some((array, releaser)) = &mut self.retired else {
+            return;
+        };
+        let base = array.base();
+        // SAFETY: a retired array is fully evacuated; nothing points into it or reads it.
+        if unsafe { releaser.step(base, base + array.byte_len()) } {
+            self.retired = None;
         }
     }
 }
@@ -447,6 +434,29 @@ mod tests {
             let hash = hasher(&key);
             assert_eq!(map.remove(hash, |x| *x == key, &hasher), Some((key, key)));
         }
+        // When the growth ends, the old array retires and later writes release the rest of
+        // it a few pages at a time, then free it.
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        while map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        let (array, _) = map.retired.as_ref().expect("old array retired");
+        let steps = array.byte_len() / 4096 / super::super::release::PAGES_PER_STEP + 2;
+        let memory_while_retiring = map.stats().memory_bytes;
+        for _ in 0..steps {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        assert!(
+            map.retired.is_none(),
+            "retired array freed after {steps} writes"
+        );
+        assert!(map.stats().memory_bytes < memory_while_retiring);
+        map.check_invariants(hasher).unwrap();
         map.finish_growth(&hasher);
         map.check_invariants(hasher).unwrap();
     }

@@ -60,6 +60,7 @@ mod bucket;
 mod debug;
 mod grow;
 mod iter;
+mod release;
 pub(crate) mod tophash;
 
 pub(crate) use bucket::Bucket;
@@ -157,6 +158,11 @@ pub(crate) struct RawMap<K, V> {
     /// While growing: old buckets below this index may have had their memory returned to the
     /// OS (`grow::release_evacuated`) and must not be read. Invariant: `<= nevacuate`.
     old_released_below: usize,
+    /// While growing: how much of the old array has been released.
+    old_release: release::Releaser,
+    /// A finished growth's old array, released a few pages per write before it is freed
+    /// (see `release.rs`). Invariant: no live chain points into it.
+    retired: Option<(BucketArray<K, V>, release::Releaser)>,
     /// Overflow buckets chained in `buckets` (Go's `noverflow`, exact here). Invariant: equals
     /// the number of non-head buckets reachable from the live chains of `buckets`.
     noverflow: usize,
@@ -187,6 +193,8 @@ impl<K, V> RawMap<K, V> {
             oldbuckets: None,
             nevacuate: 0,
             old_released_below: 0,
+            old_release: release::Releaser { released_to: 0 },
+            retired: None,
             noverflow: 0,
             next_overflow: 0,
             min_b: 0,
@@ -333,6 +341,8 @@ impl<K, V> RawMap<K, V> {
         }
         if self.growing() {
             self.grow_work(hash, hasher);
+        } else if self.retired.is_some() {
+            self.retire_step();
         }
     }
 
@@ -677,6 +687,7 @@ impl<K, V> RawMap<K, V> {
         self.count = 0;
         self.free_overflow_chains();
         self.oldbuckets = None;
+        self.retired = None;
         let buckets = self.buckets.as_ref().expect("checked above");
         for i in 0..buckets.len() {
             // SAFETY: main buckets are ours; their pairs were dropped and overflow freed.

@@ -323,7 +323,7 @@ mod tests {
         let m = Group::load([9, 0, 9, 0, 0, 9, 0, 0]).match_full();
         for offset in 0..8 {
             let rotated: Vec<_> = m.rotate(offset).map(|i| (i + offset) % 8).collect();
-            let mut want: Vec<_> = [0usize, 2, 5].iter().map(|&i| i).collect();
+            let mut want = vec![0usize, 2, 5];
             want.sort_by_key(|&i| (i + 8 - offset) % 8);
             assert_eq!(rotated, want, "offset {offset}");
         }
