@@ -550,12 +550,12 @@ fn same_size_growth(seed: u64) {
     crate::outln!(
         "  A map of {CHURN_LEN} entries (B = {}, {} buckets, load {:.2}) churns: each round removes \
          the oldest key\n  and inserts a new one. Full chains gain overflow buckets that deletes \
-         do not give back; at\n  2^min(B,15) = {} overflow buckets Go starts a growth at the same B \
-         that packs the chains again.",
+         do not give back; at\n  2^B = {} overflow buckets (as many as main buckets) a growth starts \
+         at the same B that packs the chains again.",
         start.b,
         start.buckets,
         start.load_factor,
-        1usize << start.b.min(15)
+        1usize << start.b
     );
     let mut table = Table::new([
         "round",
