@@ -68,10 +68,26 @@ fn bad_ops_lines_are_reported_by_line_and_nothing_is_written() {
 
     // Empty input and a missing file are errors too.
     std::fs::write(&ops, "# nothing\n\n").unwrap();
-    let o = gomap(&["viz", "--ops", ops.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = gomap(&[
+        "viz",
+        "--ops",
+        ops.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(stderr(&o).contains("no operations"), "{}", stderr(&o));
-    let o = gomap(&["viz", "--ops", "/no/such/file", "--out", out.to_str().unwrap()]);
-    assert!(stderr(&o).contains("cannot read /no/such/file"), "{}", stderr(&o));
+    let o = gomap(&[
+        "viz",
+        "--ops",
+        "/no/such/file",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("cannot read /no/such/file"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "old page");
 }
 
@@ -136,9 +152,16 @@ fn every_frame_shows_the_live_maps_figures() {
 
 /// True when the page has no element or call that could fetch anything.
 fn no_fetch(html: &str) -> bool {
-    ["src=", "href=", "fetch(", "XMLHttpRequest", "@import", "url(http"]
-        .iter()
-        .all(|p| !html.contains(p))
+    [
+        "src=",
+        "href=",
+        "fetch(",
+        "XMLHttpRequest",
+        "@import",
+        "url(http",
+    ]
+    .iter()
+    .all(|p| !html.contains(p))
 }
 
 #[test]
@@ -185,7 +208,10 @@ fn sampling_keeps_every_growth_start_and_end() {
         let started = s.growing && (!prev.growing || s.old_b != prev.old_b);
         let ended = prev.growing && !s.growing;
         if started || ended {
-            assert!(steps.contains(&step), "growth event at step {step} left out");
+            assert!(
+                steps.contains(&step),
+                "growth event at step {step} left out"
+            );
             let f = frames
                 .iter()
                 .find(|f| f["step"] == step)
@@ -197,5 +223,8 @@ fn sampling_keeps_every_growth_start_and_end() {
         prev = s;
     }
     assert!(starts >= 5, "{starts} growths");
-    assert_eq!(same_size, 1, "the built-in churn ends after one same-size growth");
+    assert_eq!(
+        same_size, 1,
+        "the built-in churn ends after one same-size growth"
+    );
 }

@@ -33,10 +33,7 @@ fn find(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(env) {
         return Some(PathBuf::from(p));
     }
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
 /// One HTTP/1.1 request to chromedriver; the JSON body of its answer.
@@ -61,7 +58,10 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
             break at;
         }
         let n = stream.read(&mut buf).expect("chromedriver answer");
-        assert!(n > 0, "{method} {path}: connection closed before the header");
+        assert!(
+            n > 0,
+            "{method} {path}: connection closed before the header"
+        );
         raw.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&raw[..at]).to_ascii_lowercase();
@@ -79,7 +79,9 @@ fn http(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
             }
         }
         None => {
-            stream.read_to_end(&mut payload).expect("chromedriver answer");
+            stream
+                .read_to_end(&mut payload)
+                .expect("chromedriver answer");
             if head.contains("transfer-encoding: chunked") {
                 payload = dechunk(&payload);
             }
@@ -309,8 +311,18 @@ fn check_against_map(s: &Shown, replay: &mut Replay) {
     );
     match stats.old_b {
         Some(old_b) => {
-            assert_eq!(s.old_main_buckets, 1 << old_b, "frame {}: old array", s.frame);
-            assert_eq!(s.nevacuate, stats.nevacuate.to_string(), "frame {}", s.frame);
+            assert_eq!(
+                s.old_main_buckets,
+                1 << old_b,
+                "frame {}: old array",
+                s.frame
+            );
+            assert_eq!(
+                s.nevacuate,
+                stats.nevacuate.to_string(),
+                "frame {}",
+                s.frame
+            );
         }
         None => {
             assert_eq!(s.old_main_buckets, 0, "frame {}: no old array", s.frame);
@@ -325,11 +337,14 @@ fn the_page_in_headless_chromium() {
         eprintln!("SKIPPED: GOMAP_SKIP_BROWSER=1, the viz page is not tested in a browser");
         return;
     }
-    let chromium = find("GOMAP_CHROMIUM", &["/usr/bin/chromium", "/usr/bin/chromium-browser"])
-        .expect(
-            "no Chromium: install Debian's `chromium` and `chromium-driver` (as .ci/run does), \
+    let chromium = find(
+        "GOMAP_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    )
+    .expect(
+        "no Chromium: install Debian's `chromium` and `chromium-driver` (as .ci/run does), \
              or set GOMAP_SKIP_BROWSER=1 to skip this test",
-        );
+    );
     let chromedriver = find("GOMAP_CHROMEDRIVER", &["/usr/bin/chromedriver"]).expect(
         "no chromedriver: install Debian's `chromium-driver` (as .ci/run does), or set \
          GOMAP_SKIP_BROWSER=1 to skip this test",
@@ -399,7 +414,10 @@ fn the_page_in_headless_chromium() {
         }
     }
     assert!(b_seen.len() >= 5, "B shown: {b_seen:?}");
-    assert!(nevacuate_seen.len() >= 4, "nevacuate shown: {nevacuate_seen:?}");
+    assert!(
+        nevacuate_seen.len() >= 4,
+        "nevacuate shown: {nevacuate_seen:?}"
+    );
 
     // The next/prev buttons step one frame.
     let f = screenshot_frame.expect("a frame in the middle of the B 4 -> 5 growth");
@@ -412,8 +430,12 @@ fn the_page_in_headless_chromium() {
     let s = shown(&browser);
     assert_eq!(s.frame, f);
     check_against_map(&s, &mut replay);
-    let arrows = browser.js("return document.querySelectorAll('#map-svg .xy-x, #map-svg .xy-y').length;");
-    assert!(arrows.as_u64().unwrap() >= 1, "X/Y arrows for the evacuated bucket");
+    let arrows =
+        browser.js("return document.querySelectorAll('#map-svg .xy-x, #map-svg .xy-y').length;");
+    assert!(
+        arrows.as_u64().unwrap() >= 1,
+        "X/Y arrows for the evacuated bucket"
+    );
 
     let shot = std::env::var_os("GOMAP_VIZ_SCREENSHOT")
         .map(PathBuf::from)

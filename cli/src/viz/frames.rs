@@ -346,8 +346,11 @@ pub fn capture(ops: &[Op], seed: u64, survey: &Survey, steps: &[usize]) -> Vec<F
         let generation = survey.steps[step].generation;
         let view = map.layout(|k, v| format!("{k}={v}"));
         let stats = &view.stats;
-        let new_chains: Vec<ChainFrame> =
-            view.buckets.iter().map(|c| chain_frame(c, entries)).collect();
+        let new_chains: Vec<ChainFrame> = view
+            .buckets
+            .iter()
+            .map(|c| chain_frame(c, entries))
+            .collect();
         let old_chains: Option<Vec<ChainFrame>> = view
             .oldbuckets
             .as_ref()
@@ -357,7 +360,8 @@ pub fn capture(ops: &[Op], seed: u64, survey: &Survey, steps: &[usize]) -> Vec<F
                 .filter(|(g, _)| *g == generation)
                 .map(|(_, c)| c.as_slice())
         }
-        let new = (stats.buckets > 0).then(|| array_frame(&new_chains, same(&prev_new, generation)));
+        let new =
+            (stats.buckets > 0).then(|| array_frame(&new_chains, same(&prev_new, generation)));
         // The old array of this frame is the current array of an earlier generation; it is
         // the same as the previous frame's old array when the generation did not change.
         let old = old_chains

@@ -79,12 +79,22 @@ fn parse_line(line: &str) -> Result<Option<Op>, String> {
             [k, v] => Op::Insert(number(k, "key")?, number(v, "value")?),
             [_] => return Err("`insert` needs a key and a value: `insert KEY VALUE`".into()),
             [] => return Err("`insert` needs a key and a value: `insert KEY VALUE`".into()),
-            _ => return Err(format!("`insert` takes 2 numbers, found {}", words.len() - 1)),
+            _ => {
+                return Err(format!(
+                    "`insert` takes 2 numbers, found {}",
+                    words.len() - 1
+                ))
+            }
         },
         "remove" => match words[1..] {
             [k] => Op::Remove(number(k, "key")?),
             [] => return Err("`remove` needs a key: `remove KEY`".into()),
-            _ => return Err(format!("`remove` takes 1 number, found {}", words.len() - 1)),
+            _ => {
+                return Err(format!(
+                    "`remove` takes 1 number, found {}",
+                    words.len() - 1
+                ))
+            }
         },
         other => {
             return Err(format!(
@@ -183,7 +193,11 @@ pub fn default_sequence(keys: u64, seed: u64) -> Vec<Op> {
         }
     }
     // Every fourth live key (the stream from `oldest` to `next`).
-    ops.extend((oldest..next).step_by(4).map(|i| Op::Remove(keys::key(seed, i))));
+    ops.extend(
+        (oldest..next)
+            .step_by(4)
+            .map(|i| Op::Remove(keys::key(seed, i))),
+    );
     ops
 }
 
@@ -193,11 +207,12 @@ mod tests {
 
     #[test]
     fn lines_parse_with_comments_hex_and_blanks() {
-        let ops = parse("f", "insert 1 2\n\n# note\nremove 0x10  # gone\ninsert 1_000 7\n").unwrap();
-        assert_eq!(
-            ops,
-            [Op::Insert(1, 2), Op::Remove(16), Op::Insert(1000, 7)]
-        );
+        let ops = parse(
+            "f",
+            "insert 1 2\n\n# note\nremove 0x10  # gone\ninsert 1_000 7\n",
+        )
+        .unwrap();
+        assert_eq!(ops, [Op::Insert(1, 2), Op::Remove(16), Op::Insert(1000, 7)]);
     }
 
     #[test]
