@@ -331,11 +331,12 @@ fn check_against_map(s: &Shown, replay: &mut Replay) {
     }
 }
 
-#[test]
-fn the_page_in_headless_chromium() {
+/// Chromium and chromedriver, or `None` (after saying so) when `GOMAP_SKIP_BROWSER=1`.
+/// Without them the test fails: CI installs them, so a missing browser is a broken setup.
+fn browser_paths() -> Option<(PathBuf, PathBuf)> {
     if std::env::var("GOMAP_SKIP_BROWSER").as_deref() == Ok("1") {
         eprintln!("SKIPPED: GOMAP_SKIP_BROWSER=1, the viz page is not tested in a browser");
-        return;
+        return None;
     }
     let chromium = find(
         "GOMAP_CHROMIUM",
@@ -343,13 +344,20 @@ fn the_page_in_headless_chromium() {
     )
     .expect(
         "no Chromium: install Debian's `chromium` and `chromium-driver` (as .ci/run does), \
-             or set GOMAP_SKIP_BROWSER=1 to skip this test",
+         or set GOMAP_SKIP_BROWSER=1 to skip this test",
     );
     let chromedriver = find("GOMAP_CHROMEDRIVER", &["/usr/bin/chromedriver"]).expect(
         "no chromedriver: install Debian's `chromium-driver` (as .ci/run does), or set \
          GOMAP_SKIP_BROWSER=1 to skip this test",
     );
+    Some((chromium, chromedriver))
+}
 
+#[test]
+fn the_page_in_headless_chromium() {
+    let Some((chromium, chromedriver)) = browser_paths() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("map.html");
     let ops = dir.path().join("ops.txt");
@@ -445,4 +453,59 @@ fn the_page_in_headless_chromium() {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG screenshot");
     assert!(png.len() > 10_000, "a screenshot with something on it");
     eprintln!("screenshot of frame {f}: {}", shot.display());
+}
+
+#[test]
+fn a_large_map_shows_the_overview_and_zooms() {
+    let Some((chromium, chromedriver)) = browser_paths() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("big.html");
+    let o = gomap(&["viz", "--keys", "15000", "--out", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let last = data["frames"].as_array().unwrap().len() - 1;
+    assert_eq!(data["frames"][last]["stats"]["buckets"], 4096);
+
+    let profile = tempfile::tempdir().unwrap();
+    let browser = Browser::start(&chromium, &chromedriver, profile.path());
+    browser.goto(&format!("file://{}", page.display()));
+    slide_to(&browser, last);
+    let drawn = |b: &Browser| -> Vec<u64> {
+        let v = b.js(
+            "return [...document.querySelectorAll('[data-bucket]:not([data-old]):not([data-overflow])')]\
+             .map(e => +e.dataset.bucket);",
+        );
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .collect()
+    };
+    let v = browser.js(
+        "return { hidden: document.getElementById('overview').hidden, \
+         cells: document.querySelectorAll('#heat rect').length };",
+    );
+    assert_eq!(v["hidden"], false, "4,096 buckets get the overview");
+    assert!(v["cells"].as_u64().unwrap() > 200, "heat strip: {v}");
+    assert_eq!(drawn(&browser), (0..128).collect::<Vec<u64>>());
+
+    // Zoom by typing a range start, then by clicking the middle of the strip.
+    browser.js(
+        "const z = document.getElementById('zoom-from'); z.value = 1000; \
+         z.dispatchEvent(new Event('change', { bubbles: true }));",
+    );
+    assert_eq!(drawn(&browser), (1000..1128).collect::<Vec<u64>>());
+    browser.cmd(
+        "POST",
+        &format!("element/{}/click", browser.element("#heat")),
+        Some(json!({})),
+    );
+    let mid = drawn(&browser);
+    assert_eq!(mid.len(), 128);
+    assert!(
+        (1900..2100).contains(&mid[64]),
+        "a click in the middle of the strip centres the zoom near bucket 2048: {mid:?}"
+    );
 }

@@ -2,7 +2,8 @@
 //!
 //! Two replays of the same writes on maps with the same fixed hasher (so both see the very
 //! same layouts):
-//! 1. the survey reads `stats()` after every write and notes where growths start and end;
+//! 1. the survey reads `stats()` after every write and notes where growths start and end
+//!    (on large maps, after every write of a growth and wherever B changes);
 //! 2. the capture reads `stats()` and `layout()` at the chosen steps only: growth starts and
 //!    ends first, then every write of a growth, then evenly spaced steps, at most
 //!    [`MAX_FRAMES`] in all.
@@ -25,8 +26,9 @@ pub type VizMap = HashMap<u64, u64, FixedState>;
 /// At most this many frames are captured, however long the sequence.
 pub const MAX_FRAMES: usize = 400;
 /// Keys and values are kept (for hovering) while the largest array has at most this many
-/// buckets; past it the page would weigh tens of megabytes, and shows tophash states only.
-pub const ENTRIES_UP_TO_BUCKETS: usize = 4096;
+/// buckets (about 3,300 keys); past it the page would weigh tens of megabytes, and shows the
+/// tophash states only.
+pub const ENTRIES_UP_TO_BUCKETS: usize = 512;
 /// Go's `minTopHash`: smaller tophash bytes are slot states.
 pub const MIN_TOP_HASH: u8 = 5;
 
@@ -202,10 +204,20 @@ fn event(prev: &MapStats, s: &MapStats) -> (Option<String>, bool) {
     ((!parts.is_empty()).then(|| parts.join("; ")), started)
 }
 
-/// Replay 1: `stats()` after every write.
+/// Up to this many main buckets the survey reads `stats()` (a walk of every chain) after
+/// every write; above it, only while a growth is in flight.
+const SURVEY_EVERY_WRITE_UP_TO: usize = 1024;
+/// Above [`SURVEY_EVERY_WRITE_UP_TO`] buckets and not growing, `capacity()` (a function of B)
+/// still catches a doubling or shrink at the very write that starts it; a same-size growth
+/// (it needs 2^B overflow buckets, and lasts at least 2^(B-1) writes) is caught by a
+/// `stats()` read every this many writes.
+const SURVEY_STRIDE: usize = 64;
+
+/// Replay 1: `stats()` after every write (see [`SURVEY_EVERY_WRITE_UP_TO`] for large maps).
 pub fn survey(ops: &[Op], seed: u64) -> Survey {
     let mut map: VizMap = HashMap::with_hasher(FixedState::with_seed(seed));
     let mut prev = map.stats();
+    let mut capacity = map.capacity();
     let mut generation = 0;
     let mut steps = Vec::with_capacity(ops.len() + 1);
     steps.push(StepInfo {
@@ -216,20 +228,30 @@ pub fn survey(ops: &[Op], seed: u64) -> Survey {
     let mut max_buckets = 0;
     for (i, &op) in ops.iter().enumerate() {
         op.apply(&mut map);
-        let s = map.stats();
-        let (text, new_array) = event(&prev, &s);
-        if new_array {
-            generation += 1;
+        let step = i + 1;
+        let new_capacity = map.capacity();
+        let read = prev.growing
+            || prev.buckets <= SURVEY_EVERY_WRITE_UP_TO
+            || new_capacity != capacity
+            || step % SURVEY_STRIDE == 0
+            || step == ops.len();
+        capacity = new_capacity;
+        if read {
+            let s = map.stats();
+            let (text, new_array) = event(&prev, &s);
+            if new_array {
+                generation += 1;
+            }
+            if let Some(text) = text {
+                events.push((step, text));
+            }
+            max_buckets = max_buckets.max(s.buckets);
+            prev = s;
         }
-        if let Some(text) = text {
-            events.push((i + 1, text));
-        }
-        max_buckets = max_buckets.max(s.buckets);
         steps.push(StepInfo {
-            growing: s.growing,
+            growing: prev.growing,
             generation,
         });
-        prev = s;
     }
     Survey {
         steps,

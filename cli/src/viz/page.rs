@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use gomap::SlotState;
 
-use super::frames::{Frame, MAX_FRAMES, MIN_TOP_HASH};
+use super::frames::{Frame, ENTRIES_UP_TO_BUCKETS, MAX_FRAMES, MIN_TOP_HASH};
 use crate::keys;
 
 const TEMPLATE: &str = include_str!("assets/viz.html");
@@ -26,6 +26,8 @@ pub struct Viz {
     ops: usize,
     /// Whether slots carry `key=value` for hovering.
     entries: bool,
+    /// The largest array that gets them.
+    entries_up_to: usize,
     /// The frame limit the capture had.
     max_frames: usize,
     /// Go's `minTopHash`: tophash bytes below it are slot states, named here by the library.
@@ -43,6 +45,7 @@ impl Viz {
             seed_id: format!("{:08x}", keys::mix(seed) >> 32),
             ops,
             entries,
+            entries_up_to: ENTRIES_UP_TO_BUCKETS,
             max_frames: MAX_FRAMES,
             min_top_hash: MIN_TOP_HASH,
             slot_states: (0..MIN_TOP_HASH)

@@ -294,7 +294,8 @@
     // Growth bands.
     for (let f = 0; f < FRAMES.length; f++) {
       if (!FRAMES[f].stats.growing) continue;
-      const x1 = X(f > 0 ? FRAMES[f - 1].step : 0), x2 = X(FRAMES[f].step);
+      // From the previous frame when it was growing too (the writes between were), else a tick.
+      const x1 = X(f > 0 && FRAMES[f - 1].stats.growing ? FRAMES[f - 1].step : FRAMES[f].step), x2 = X(FRAMES[f].step);
       svg += `<rect x="${x1}" y="0" width="${Math.max(1.5, x2 - x1)}" height="${H - 4}" fill="#fde68a"/>`;
     }
     for (const fr of FRAMES) if (fr.event) svg += `<line x1="${X(fr.step)}" x2="${X(fr.step)}" y1="0" y2="${H - 4}" stroke="#f59e0b" stroke-width="1"/>`;
@@ -357,7 +358,7 @@
         }
       });
       h += "</table>";
-      if (!DATA.entries) h += "<p>keys and values are kept only for maps up to 4096 buckets</p>";
+      if (!DATA.entries) h += `<p>keys and values are kept only for maps up to ${DATA.entries_up_to} buckets</p>`;
     }
     box.innerHTML = h;
     box.hidden = false;
