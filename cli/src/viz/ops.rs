@@ -191,7 +191,7 @@ pub fn default_sequence(keys: u64, seed: u64) -> Vec<Op> {
         next += 1;
         // stats() walks every chain: on a large map read it every 32 rounds only (a
         // same-size growth there lasts thousands of writes).
-        if !same_size_seen && map.capacity() > 1024 * 13 / 2 && oldest % 32 != 0 {
+        if !same_size_seen && map.capacity() > 1024 * 13 / 2 && !oldest.is_multiple_of(32) {
             continue;
         }
         let s = map.stats();
