@@ -214,6 +214,18 @@
         }
       }
       width = x - 4 + Math.max(MIN_PANEL, np.width); height = Math.max(height, np.height);
+      // The pre-allocated overflow pool: 2^(B-4) buckets after the main ones, taken in order.
+      if (s.pool > 0) {
+        const py = TOP + np.height + 8;
+        svg += `<text x="${x}" y="${py + 10}">overflow pool: ${s.pool_used} of ${s.pool} taken</text>`;
+        const shown = Math.min(s.pool, 128);
+        for (let k = 0; k < shown; k++) {
+          const used = k < s.pool_used;
+          svg += `<rect class="pool-slot${used ? " used" : ""}" x="${x + 190 + k * 14}" y="${py}" width="12" height="12"><title>pool bucket ${k}: ${used ? "chained as an overflow bucket" : "free"}</title></rect>`;
+        }
+        if (shown < s.pool) svg += `<text x="${x + 190 + shown * 14 + 4}" y="${py + 10}">…</text>`;
+        height = Math.max(height, np.height + 22);
+      }
     } else {
       svg += `<text class="title" x="4" y="14">no bucket array yet: the first insert allocates it</text>`;
       width = 400; height = 10;
