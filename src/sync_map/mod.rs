@@ -98,7 +98,6 @@
 #![warn(missing_debug_implementations, clippy::undocumented_unsafe_blocks)]
 
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
@@ -120,6 +119,12 @@ pub use pinned::SyncMapRef;
 /// How many retired objects a thread batches before trying to reclaim them (see the essay above
 /// for the measurement: 128 instead of seize's default 32 halves the retirement cost at 2 threads).
 pub(crate) const RETIRE_BATCH: usize = 128;
+
+/// The default hasher: the crate's seeded foldhash (see the `foldhash` line of `Cargo.toml`).
+///
+/// TEMPORARY (sync-map branch): becomes the crate's `DefaultHashBuilder` when the real
+/// `gomap::HashMap` lands; both are `foldhash::fast::RandomState`, so nothing else changes.
+pub(crate) type DefaultHashBuilder = foldhash::fast::RandomState;
 
 /// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
 /// key, pointing at shared entries.
@@ -185,7 +190,7 @@ struct Locked<K, V, S> {
 /// map.delete("gopher");
 /// assert!(map.is_empty());
 /// ```
-pub struct SyncMap<K, V, S = RandomState> {
+pub struct SyncMap<K, V, S = DefaultHashBuilder> {
     /// Go's `read`. Invariant: always a valid pointer from `Box::into_raw(Box<ReadOnly>)`;
     /// replaced only by a thread holding `mu`, and the replaced snapshot is then retired through
     /// `collector` (never freed directly while `&self` is shared).
@@ -212,15 +217,16 @@ unsafe impl<K: Send, V: Send, S: Send> Send for SyncMap<K, V, S> {}
 // used and cloned from every thread, hence `S: Send + Sync`.
 unsafe impl<K: Send + Sync, V: Send + Sync, S: Send + Sync> Sync for SyncMap<K, V, S> {}
 
-impl<K, V> SyncMap<K, V, RandomState> {
-    /// An empty map with the default hasher.
+impl<K, V> SyncMap<K, V, DefaultHashBuilder> {
+    /// An empty map with the default hasher (foldhash with a fresh random seed per map, like
+    /// Go's per-map `hash0`).
     ///
     /// ```
     /// let map: gomap::SyncMap<String, u32> = gomap::SyncMap::new();
     /// assert!(map.is_empty());
     /// ```
     pub fn new() -> Self {
-        Self::with_hasher(RandomState::new())
+        Self::with_hasher(DefaultHashBuilder::default())
     }
 }
 
