@@ -235,7 +235,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     ///
     /// ```
     /// use std::collections::hash_map::RandomState;
-    /// let map: gomap::SyncMap<u64, u64> = gomap::SyncMap::with_hasher(RandomState::new());
+    /// let map: gomap::SyncMap<u64, u64, _> = gomap::SyncMap::with_hasher(RandomState::new());
     /// map.store(1, 2);
     /// assert_eq!(map.load(&1), Some(2));
     /// ```
@@ -296,7 +296,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     ///
     /// ```
     /// use std::collections::hash_map::RandomState;
-    /// let map: gomap::SyncMap<u8, u8> = gomap::SyncMap::with_hasher(RandomState::new());
+    /// let map: gomap::SyncMap<u8, u8, _> = gomap::SyncMap::with_hasher(RandomState::new());
     /// let _hasher: &RandomState = map.hasher();
     /// ```
     pub fn hasher(&self) -> &S {
