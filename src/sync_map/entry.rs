@@ -8,6 +8,7 @@
 
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
+use std::sync::Arc;
 
 use crate::primitive::{reclaim_box, AtomicPtr, Guard, GuardApi as _, Ordering};
 
@@ -38,6 +39,12 @@ impl<V> NewValue<V> {
         NewValue(NonNull::from(Box::leak(Box::new(value))))
     }
 
+    /// Takes the value back out of its box.
+    pub(crate) fn into_inner(self) -> V {
+        // SAFETY: never published (we own `self`), so the box is ours alone.
+        *unsafe { Box::from_raw(self.publish()) }
+    }
+
     /// Hands ownership of the box to whoever stores the returned pointer.
     fn publish(self) -> *mut V {
         let p = self.0.as_ptr();
@@ -51,6 +58,33 @@ impl<V> Drop for NewValue<V> {
         // SAFETY: the pointer came from `Box::leak` and was never published (`publish` forgets
         // `self`), so this is its only owner.
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+/// A value on its way into the map: still unboxed (it may become an entry's inline value) or
+/// already boxed (for a swap into an existing entry).
+pub(crate) enum Pending<V> {
+    /// Not allocated yet.
+    Plain(V),
+    /// Boxed by an earlier attempt.
+    Boxed(NewValue<V>),
+}
+
+impl<V> Pending<V> {
+    /// The value boxed, for storing into an existing entry.
+    pub(crate) fn boxed(self) -> NewValue<V> {
+        match self {
+            Pending::Plain(v) => NewValue::new(v),
+            Pending::Boxed(b) => b,
+        }
+    }
+
+    /// The value itself, for a new entry.
+    pub(crate) fn into_inner(self) -> V {
+        match self {
+            Pending::Plain(v) => v,
+            Pending::Boxed(b) => b.into_inner(),
+        }
     }
 }
 
@@ -79,20 +113,37 @@ pub(crate) struct Entry<V> {
     ///
     /// Invariant: only a thread holding the map's mutex moves an entry into or out of
     /// *expunged*, so a mutex holder that sees *expunged* keeps seeing it until it acts.
-    /// A pointer that leaves the *value* state is retired through the collector; the pointer
-    /// current when the entry is dropped is freed by `Drop`.
+    /// A value pointer is either `&self.inline` or a `Box`. A boxed pointer that leaves the
+    /// *value* state is retired through the collector; the inline one is never retired (it dies
+    /// with the entry); the boxed pointer current when the entry is dropped is freed by `Drop`.
     p: AtomicPtr<V>,
-    /// The entry owns a `V` (for auto traits and drop check).
+    /// The value the entry was created with, inside the entry's own allocation: a key written
+    /// once (Go's case 1) is then read with one cache miss fewer, and costs one allocation.
+    /// Invariant: `p` points here until the first replacement, never again after it; it is never
+    /// written, moved (the entry lives in an `Arc`) or dropped before the entry itself. So a
+    /// replaced first value is dropped only when its entry is (see `SyncMap`'s docs).
+    inline: V,
+    /// The entry owns boxed `V`s too (for auto traits and drop check).
     _owns: PhantomData<Box<V>>,
 }
 
 impl<V> Entry<V> {
-    /// Go's `newEntry`: an entry holding `value`.
-    pub(crate) fn new(value: NewValue<V>) -> Self {
-        Entry {
-            p: AtomicPtr::new(value.publish()),
+    /// Go's `newEntry`: a shared entry holding `value` inline.
+    pub(crate) fn new(value: V) -> Arc<Self> {
+        let entry = Arc::new(Entry {
+            p: AtomicPtr::new(ptr::null_mut()),
+            inline: value,
             _owns: PhantomData,
-        }
+        });
+        // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
+        // by the Release store of the snapshot that holds it.
+        entry.p.store(entry.inline_ptr(), Ordering::Relaxed);
+        entry
+    }
+
+    /// The address of the inline value (only ever read through, never written or freed).
+    fn inline_ptr(&self) -> *mut V {
+        ptr::addr_of!(self.inline).cast_mut()
     }
 
     /// Retires a pointer just swapped out of `p` and returns it, readable for `'g`.
@@ -100,9 +151,13 @@ impl<V> Entry<V> {
     /// # Safety
     /// `old` is a value pointer that this thread removed from `p` with an atomic RMW (so no
     /// other thread retires it), loaded through `guard`.
-    unsafe fn retire<'g>(old: *mut V, guard: &'g Guard<'_>) -> &'g V {
-        // SAFETY: per the contract we own the only retirement of `old`, which came from
-        // `Box::into_raw`; `defer_retire` keeps it alive until `guard` is dropped.
+    unsafe fn retire<'g>(&'g self, old: *mut V, guard: &'g Guard<'_>) -> &'g V {
+        if old == self.inline_ptr() {
+            // The inline value is never freed before the entry, which outlives `'g`.
+            return &self.inline;
+        }
+        // SAFETY: per the contract we own the only retirement of `old`, which (not being the
+        // inline value) came from `Box::into_raw`; `defer_retire` keeps it until `guard` drops.
         unsafe {
             guard.defer_retire(old, reclaim_box::<V>);
             &*old
@@ -176,7 +231,7 @@ impl<V> Entry<V> {
     /// Go's `trySwap`: stores `new` unless the entry is expunged. `Ok(previous)` on success
     /// (`None` if the entry was nil); `Err(new)` if it is expunged.
     pub(crate) fn try_swap<'g>(
-        &self,
+        &'g self,
         new: NewValue<V>,
         guard: &'g Guard<'_>,
     ) -> Result<Option<&'g V>, NewValue<V>> {
@@ -199,7 +254,7 @@ impl<V> Entry<V> {
                     new.publish();
                     if is_value(p) {
                         // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                        return Ok(Some(unsafe { Self::retire(p, guard) }));
+                        return Ok(Some(unsafe { self.retire(p, guard) }));
                     }
                     return Ok(None);
                 }
@@ -210,13 +265,17 @@ impl<V> Entry<V> {
 
     /// Go's `swapLocked`: unconditional swap. The caller holds the mutex and has made sure the
     /// entry is not expunged (which, under the mutex, nobody else can change).
-    pub(crate) fn swap_locked<'g>(&self, new: NewValue<V>, guard: &'g Guard<'_>) -> Option<&'g V> {
+    pub(crate) fn swap_locked<'g>(
+        &'g self,
+        new: NewValue<V>,
+        guard: &'g Guard<'_>,
+    ) -> Option<&'g V> {
         // AcqRel: as in `try_swap`.
         let p = guard.swap(&self.p, new.publish(), Ordering::AcqRel);
         debug_assert!(p != expunged(), "swap_locked on an expunged entry");
         if is_value(p) {
             // SAFETY: our swap removed the value `p`, loaded through `guard`.
-            Some(unsafe { Self::retire(p, guard) })
+            Some(unsafe { self.retire(p, guard) })
         } else {
             None
         }
@@ -255,11 +314,7 @@ impl<V> Entry<V> {
                     // it is retired, which waits for our (active) guard.
                     return Ok((unsafe { &*stored }, false));
                 }
-                Err(current) if current == expunged() => {
-                    // SAFETY: `new` was never published; we take the value back out of its box.
-                    let boxed = unsafe { Box::from_raw(new.publish()) };
-                    return Err(*boxed);
-                }
+                Err(current) if current == expunged() => return Err(new.into_inner()),
                 // SAFETY: as in `load`. `new` is dropped, as Go drops its `i`.
                 Err(current) if is_value(current) => return Ok((unsafe { &*current }, true)),
                 Err(_) => {} // nil again (a value came and went): retry.
@@ -296,7 +351,7 @@ impl<V> Entry<V> {
                 Ok(_) => {
                     new.publish();
                     // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                    unsafe { Self::retire(p, guard) };
+                    unsafe { self.retire(p, guard) };
                     return true;
                 }
                 Err(current) => {
@@ -314,7 +369,7 @@ impl<V> Entry<V> {
     }
 
     /// Go's `entry.delete`: value → nil. Returns the removed value.
-    pub(crate) fn delete<'g>(&self, guard: &'g Guard<'_>) -> Option<&'g V> {
+    pub(crate) fn delete<'g>(&'g self, guard: &'g Guard<'_>) -> Option<&'g V> {
         // Acquire: as in `load`.
         let mut p = guard.protect(&self.p, Ordering::Acquire);
         loop {
@@ -331,7 +386,7 @@ impl<V> Entry<V> {
                 Ordering::Acquire,
             ) {
                 // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                Ok(_) => return Some(unsafe { Self::retire(p, guard) }),
+                Ok(_) => return Some(unsafe { self.retire(p, guard) }),
                 Err(current) => p = current,
             }
         }
@@ -362,7 +417,7 @@ impl<V> Entry<V> {
             ) {
                 Ok(_) => {
                     // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                    unsafe { Self::retire(p, guard) };
+                    unsafe { self.retire(p, guard) };
                     return true;
                 }
                 Err(current) => p = current,
@@ -379,7 +434,7 @@ impl<V> Entry<V> {
         let p = guard.swap(&self.p, expunged(), Ordering::AcqRel);
         if is_value(p) {
             // SAFETY: our swap removed the value `p`, loaded through `guard`.
-            unsafe { Self::retire(p, guard) };
+            unsafe { self.retire(p, guard) };
             true
         } else {
             false
@@ -399,12 +454,13 @@ impl<V> Drop for Entry<V> {
         // has an Acquire fence) or the collector reclaimed it (which orders every retirement
         // before reclamation), so every earlier write to `p` happens-before this load.
         let p = self.p.load(Ordering::Relaxed);
-        if is_value(p) {
+        if is_value(p) && p != self.inline_ptr() {
             // SAFETY: an entry is dropped only once no thread can reach it (the map releases its
             // `Arc`s only through the collector or with `&mut self`), so nobody can still read
-            // its current value, which it owns (it came from `Box::into_raw`).
+            // its current value, which it owns (a boxed one: it came from `Box::into_raw`).
             drop(unsafe { Box::from_raw(p) });
         }
+        // `inline` is dropped by the drop glue, exactly once, whether current or replaced.
     }
 }
 
@@ -425,7 +481,7 @@ mod tests {
     fn state_machine_transitions() {
         let collector = new_collector(8);
         let guard = collector.enter();
-        let e = Entry::new(NewValue::new(1));
+        let e = Entry::new(1);
         assert_eq!(e.load(&guard), Some(&1));
         assert!(!e.try_expunge_locked(), "a value is never expunged");
         assert_eq!(e.delete(&guard), Some(&1));

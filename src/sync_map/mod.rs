@@ -113,7 +113,7 @@ pub(crate) mod entry;
 mod pinned;
 mod traits;
 
-use entry::{Entry, NewValue};
+use entry::{Entry, Pending};
 pub use pinned::SyncMapRef;
 
 /// How many retired objects a thread batches before trying to reclaim them (see the essay above
@@ -547,17 +547,18 @@ where
     }
 
     fn swap_in<'g>(&'g self, key: K, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
-        let mut new = NewValue::new(value);
+        // Boxed only if it goes into an existing entry; a new key keeps it inline.
+        let mut new = Pending::Plain(value);
         let read = self.load_read_only(guard);
         if let Some(e) = read.m.get(&key) {
-            match e.try_swap(new, guard) {
+            match e.try_swap(new.boxed(), guard) {
                 Ok(previous) => {
                     if previous.is_none() {
                         self.live_add();
                     }
                     return previous;
                 }
-                Err(back) => new = back,
+                Err(back) => new = Pending::Boxed(back),
             }
         }
         let mut locked = self.lock();
@@ -574,9 +575,9 @@ where
                 debug_assert!(replaced.is_none(), "expunged entry was in dirty");
                 e.unexpunge_locked();
             }
-            e.swap_locked(new, guard)
+            e.swap_locked(new.boxed(), guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
-            e.swap_locked(new, guard)
+            Self::detach(e, guard).swap_locked(new.boxed(), guard)
         } else {
             if !read.amended() {
                 // The first new key since the last promotion: build dirty, mark the snapshot.
@@ -587,7 +588,7 @@ where
                 .dirty
                 .as_mut()
                 .expect("dirty_locked builds the dirty map");
-            let replaced = dirty.insert(key, Arc::new(Entry::new(new)));
+            let replaced = dirty.insert(key, Entry::new(new.into_inner()));
             debug_assert!(replaced.is_none(), "new key was already in dirty");
             None
         };
@@ -651,7 +652,7 @@ where
                 self.dirty_locked(&mut locked, read);
                 read.set_amended();
             }
-            let e = Arc::new(Entry::new(NewValue::new(value)));
+            let e = Entry::new(value);
             let entry = Self::detach(&e, guard);
             let dirty = locked
                 .dirty

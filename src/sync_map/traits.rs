@@ -2,9 +2,8 @@
 //! behind the `serde` feature.
 
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
 
-use super::entry::{Entry, NewValue};
+use super::entry::Entry;
 use super::SyncMap;
 use crate::HashMap;
 
@@ -38,7 +37,7 @@ where
         let mut m = HashMap::with_hasher(S::default());
         for (k, v) in iter {
             // A replaced entry was never shared: dropping it here is immediate and fine.
-            m.insert(k, Arc::new(Entry::new(NewValue::new(v))));
+            m.insert(k, Entry::new(v));
         }
         Self::from_parts(m, S::default())
     }
