@@ -1,6 +1,7 @@
 //! Standard trait implementations for `SyncMap`: `Default`, `FromIterator`, `Extend`, and serde
 //! behind the `serde` feature.
 
+use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
 use super::entry::Entry;
@@ -79,6 +80,32 @@ where
         for (k, v) in iter {
             self.store(k.clone(), v.clone());
         }
+    }
+}
+
+impl<K, V, S> fmt::Debug for SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone + fmt::Debug,
+    V: fmt::Debug,
+    S: BuildHasher + Clone,
+{
+    /// Formats as a map, via [`SyncMap::range`].
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store(1, "a");
+    /// assert_eq!(format!("{map:?}"), r#"{1: "a"}"#);
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guard = self.guard();
+        let read = self.promoted_read(&guard);
+        f.debug_map()
+            .entries(
+                read.m
+                    .iter()
+                    .filter_map(|(k, e)| e.load(&guard).map(|v| (k, v))),
+            )
+            .finish()
     }
 }
 
