@@ -1,14 +1,14 @@
 //! `SyncMap` against a sequential reference: model-based property tests over every method, plus
 //! behaviours a model cannot show (promotion cycle in `stats`, nested calls inside `range`).
 
-mod common;
+mod sync_map_common;
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 
-use common::{Colliding, MapInterface, RwLockMap};
 use gomap::SyncMap;
 use proptest::prelude::*;
+use sync_map_common::{Colliding, MapInterface, RwLockMap};
 
 #[derive(Debug, Clone)]
 enum Op {

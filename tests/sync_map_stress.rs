@@ -1,15 +1,15 @@
 //! Multi-thread stress tests. Each runs on `gomap::SyncMap` and on the `RwLock<HashMap>`
 //! reference (which checks the test itself), with final states checked after the threads join.
 
-mod common;
+mod sync_map_common;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
-use common::{Colliding, MapInterface, RwLockMap};
 use gomap::SyncMap;
+use sync_map_common::{Colliding, MapInterface, RwLockMap};
 
 const THREADS: u64 = 4;
 

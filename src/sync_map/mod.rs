@@ -113,7 +113,7 @@ use crate::primitive::{
     new_collector, reclaim_box, AtomicBool, AtomicPtr, AtomicUsize, Collector, Guard,
     GuardApi as _, Mutex, MutexGuard, Ordering,
 };
-use crate::HashMap;
+use crate::{DefaultHashBuilder, HashMap};
 
 pub(crate) mod entry;
 mod ops;
@@ -128,12 +128,6 @@ pub use stats::SyncMapStats;
 /// How many retired objects a thread batches before trying to reclaim them (see the essay above
 /// for the measurement: 128 instead of seize's default 32 halves the retirement cost at 2 threads).
 pub(crate) const RETIRE_BATCH: usize = 128;
-
-/// The default hasher: the crate's seeded foldhash (see the `foldhash` line of `Cargo.toml`).
-///
-/// TEMPORARY (sync-map branch): becomes the crate's `DefaultHashBuilder` when the real
-/// `gomap::HashMap` lands; both are `foldhash::fast::RandomState`, so nothing else changes.
-pub(crate) type DefaultHashBuilder = foldhash::fast::RandomState;
 
 /// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
 /// key, pointing at shared entries.

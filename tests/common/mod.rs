@@ -1,159 +1,10 @@
-//! What the sync-map tests share: one interface implemented by `gomap::SyncMap` and by a
-//! reference that cannot be wrong (`RwLock<std::collections::HashMap>`), so every suite runs on
-//! both and the reference run checks the suite itself (as Go's `map_reference_test.go`).
-
+//! Shared test helpers: hashers that make the nastiest layouts.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::RwLock;
+use std::hash::{BuildHasher, Hasher};
 
-use gomap::SyncMap;
-
-/// Go's `mapInterface`, typed.
-pub trait MapInterface<K, V>: Send + Sync {
-    fn load(&self, key: &K) -> Option<V>;
-    fn store(&self, key: K, value: V);
-    fn load_or_store(&self, key: K, value: V) -> (V, bool);
-    fn load_and_delete(&self, key: &K) -> Option<V>;
-    fn delete(&self, key: &K) -> bool;
-    fn swap(&self, key: K, value: V) -> Option<V>;
-    fn compare_and_swap(&self, key: &K, old: &V, new: V) -> bool;
-    fn compare_and_delete(&self, key: &K, old: &V) -> bool;
-    /// `range` collecting everything (or stopping after `limit` pairs).
-    fn range_collect(&self, limit: usize) -> Vec<(K, V)>;
-    fn clear(&self);
-    fn len(&self) -> usize;
-    /// Internal consistency (a no-op for the reference).
-    fn check(&self) {}
-}
-
-/// The reference: a readers-writer lock around std's map.
-pub struct RwLockMap<K, V>(pub RwLock<HashMap<K, V>>);
-
-impl<K, V> Default for RwLockMap<K, V> {
-    fn default() -> Self {
-        RwLockMap(RwLock::new(HashMap::new()))
-    }
-}
-
-impl<K, V> MapInterface<K, V> for RwLockMap<K, V>
-where
-    K: Eq + Hash + Clone + Send + Sync,
-    V: Clone + PartialEq + Send + Sync,
-{
-    fn load(&self, key: &K) -> Option<V> {
-        self.0.read().unwrap().get(key).cloned()
-    }
-    fn store(&self, key: K, value: V) {
-        self.0.write().unwrap().insert(key, value);
-    }
-    fn load_or_store(&self, key: K, value: V) -> (V, bool) {
-        let mut m = self.0.write().unwrap();
-        match m.get(&key) {
-            Some(v) => (v.clone(), true),
-            None => {
-                m.insert(key, value.clone());
-                (value, false)
-            }
-        }
-    }
-    fn load_and_delete(&self, key: &K) -> Option<V> {
-        self.0.write().unwrap().remove(key)
-    }
-    fn delete(&self, key: &K) -> bool {
-        self.0.write().unwrap().remove(key).is_some()
-    }
-    fn swap(&self, key: K, value: V) -> Option<V> {
-        self.0.write().unwrap().insert(key, value)
-    }
-    fn compare_and_swap(&self, key: &K, old: &V, new: V) -> bool {
-        let mut m = self.0.write().unwrap();
-        match m.get_mut(key) {
-            Some(v) if v == old => {
-                *v = new;
-                true
-            }
-            _ => false,
-        }
-    }
-    fn compare_and_delete(&self, key: &K, old: &V) -> bool {
-        let mut m = self.0.write().unwrap();
-        if m.get(key) == Some(old) {
-            m.remove(key);
-            true
-        } else {
-            false
-        }
-    }
-    fn range_collect(&self, limit: usize) -> Vec<(K, V)> {
-        let m = self.0.read().unwrap();
-        m.iter()
-            .take(limit)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-    fn clear(&self) {
-        self.0.write().unwrap().clear();
-    }
-    fn len(&self) -> usize {
-        self.0.read().unwrap().len()
-    }
-}
-
-impl<K, V, S> MapInterface<K, V> for SyncMap<K, V, S>
-where
-    K: Eq + Hash + Clone + Send + Sync,
-    V: Clone + PartialEq + Send + Sync,
-    S: BuildHasher + Clone + Send + Sync,
-{
-    fn load(&self, key: &K) -> Option<V> {
-        SyncMap::load(self, key)
-    }
-    fn store(&self, key: K, value: V) {
-        SyncMap::store(self, key, value)
-    }
-    fn load_or_store(&self, key: K, value: V) -> (V, bool) {
-        SyncMap::load_or_store(self, key, value)
-    }
-    fn load_and_delete(&self, key: &K) -> Option<V> {
-        SyncMap::load_and_delete(self, key)
-    }
-    fn delete(&self, key: &K) -> bool {
-        SyncMap::delete(self, key)
-    }
-    fn swap(&self, key: K, value: V) -> Option<V> {
-        SyncMap::swap(self, key, value)
-    }
-    fn compare_and_swap(&self, key: &K, old: &V, new: V) -> bool {
-        SyncMap::compare_and_swap(self, key, old, new)
-    }
-    fn compare_and_delete(&self, key: &K, old: &V) -> bool {
-        SyncMap::compare_and_delete(self, key, old)
-    }
-    fn range_collect(&self, limit: usize) -> Vec<(K, V)> {
-        let mut out = Vec::new();
-        self.range(|k, v| {
-            if out.len() >= limit {
-                return false;
-            }
-            out.push((k.clone(), v.clone()));
-            true
-        });
-        out
-    }
-    fn clear(&self) {
-        SyncMap::clear(self)
-    }
-    fn len(&self) -> usize {
-        SyncMap::len(self)
-    }
-    fn check(&self) {
-        self.check_invariants()
-    }
-}
-
-/// The nastiest hasher: every key collides.
+/// Every key hashes to the same value: one bucket, one long overflow chain, all tophashes
+/// equal, so every lookup compares keys along the whole chain.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Colliding;
 
@@ -164,13 +15,101 @@ impl BuildHasher for Colliding {
     }
 }
 
-/// Hashes everything to 0.
 #[derive(Debug)]
 pub struct CollidingHasher;
 
 impl Hasher for CollidingHasher {
     fn finish(&self) -> u64 {
-        0
+        0x4200_0000_0000_0000
     }
-    fn write(&mut self, _bytes: &[u8]) {}
+    fn write(&mut self, _: &[u8]) {}
+}
+
+/// Few distinct hashes (key mod 4 spread over the top and low bits): short chains that
+/// collide, and growth that splits them.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct FewHashes;
+
+impl BuildHasher for FewHashes {
+    type Hasher = FewHasher;
+    fn build_hasher(&self) -> FewHasher {
+        FewHasher(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct FewHasher(u64);
+
+impl Hasher for FewHasher {
+    fn finish(&self) -> u64 {
+        let k = self.0 % 4;
+        (k << 62) | (k.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 8)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.wrapping_mul(31).wrapping_add(b as u64);
+        }
+    }
+}
+
+/// Identity-like hasher for u64 keys: reproducible layouts.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Mix;
+
+impl BuildHasher for Mix {
+    type Hasher = MixHasher;
+    fn build_hasher(&self) -> MixHasher {
+        MixHasher(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_add(self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// `hash(k) = k` for integer keys: the test chooses bucket indices (low bits) directly.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Identity;
+
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unimplemented_for_tests()
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn unimplemented_for_tests() {
+    panic!("Identity hashes u64 keys only");
 }

@@ -1,0 +1,292 @@
+//! Iterators. All walk the table with [`RawIter`] (random start and offset, growth-aware);
+//! they differ in what they hand out and in who owns the map.
+
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+
+use crate::raw::{RawIter, RawMap};
+
+/// Iterator over `(&K, &V)`, from [`HashMap::iter`](crate::HashMap::iter).
+pub struct Iter<'a, K, V> {
+    raw: RawIter<K, V>,
+    marker: PhantomData<&'a RawMap<K, V>>,
+}
+
+// SAFETY: an `Iter` only hands out `&K` and `&V` from a shared borrow of the map.
+unsafe impl<K: Sync, V: Sync> Send for Iter<'_, K, V> {}
+// SAFETY: as above; `&Iter` gives nothing but a clone.
+unsafe impl<K: Sync, V: Sync> Sync for Iter<'_, K, V> {}
+
+impl<'a, K, V> Iter<'a, K, V> {
+    pub(super) fn new(raw: &'a RawMap<K, V>) -> Self {
+        Iter {
+            raw: raw.iter(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<K, V> Clone for Iter<'_, K, V> {
+    fn clone(&self) -> Self {
+        Iter {
+            raw: self.raw.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a K, &'a V)> {
+        let slot = self.raw.next_slot()?;
+        // SAFETY: a yielded slot is full; the map is borrowed shared for 'a.
+        unsafe {
+            Some((
+                &*slot.bucket.key(slot.index),
+                &*slot.bucket.value(slot.index),
+            ))
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining(), Some(self.raw.remaining()))
+    }
+}
+
+impl<K, V> ExactSizeIterator for Iter<'_, K, V> {}
+impl<K, V> FusedIterator for Iter<'_, K, V> {}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Iter<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+/// Iterator over `(&K, &mut V)`, from [`HashMap::iter_mut`](crate::HashMap::iter_mut).
+pub struct IterMut<'a, K, V> {
+    raw: RawIter<K, V>,
+    marker: PhantomData<&'a mut RawMap<K, V>>,
+}
+
+// SAFETY: hands out `&K` (needs `K: Sync` to cross threads) and `&mut V` (needs `V: Send`).
+unsafe impl<K: Sync, V: Send> Send for IterMut<'_, K, V> {}
+// SAFETY: `&IterMut` gives access to nothing.
+unsafe impl<K: Sync, V: Sync> Sync for IterMut<'_, K, V> {}
+
+impl<'a, K, V> IterMut<'a, K, V> {
+    pub(super) fn new(raw: &'a mut RawMap<K, V>) -> Self {
+        IterMut {
+            raw: raw.iter(),
+            marker: PhantomData,
+        }
+    }
+
+    fn shared(&self) -> Iter<'_, K, V> {
+        Iter {
+            raw: self.raw.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<'a, K, V> Iterator for IterMut<'a, K, V> {
+    type Item = (&'a K, &'a mut V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a K, &'a mut V)> {
+        let slot = self.raw.next_slot()?;
+        // SAFETY: a yielded slot is full and yielded once, so the `&mut V`s never alias; the
+        // map is borrowed mutably for 'a.
+        unsafe {
+            Some((
+                &*slot.bucket.key(slot.index),
+                &mut *slot.bucket.value(slot.index),
+            ))
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining(), Some(self.raw.remaining()))
+    }
+}
+
+impl<K, V> ExactSizeIterator for IterMut<'_, K, V> {}
+impl<K, V> FusedIterator for IterMut<'_, K, V> {}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IterMut<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.shared()).finish()
+    }
+}
+
+/// Owning iterator over `(K, V)`, from `HashMap::into_iter`.
+pub struct IntoIter<K, V> {
+    /// Yielded slots are marked empty in `map`, so its `Drop` frees only the rest.
+    map: RawMap<K, V>,
+    raw: RawIter<K, V>,
+}
+
+impl<K, V> IntoIter<K, V> {
+    pub(super) fn new(map: RawMap<K, V>) -> Self {
+        let raw = map.iter();
+        IntoIter { map, raw }
+    }
+}
+
+/// Moves the next pair out of a map through its iterator, marking the slot empty.
+#[inline]
+fn take_next<K, V>(map: &mut RawMap<K, V>, raw: &mut RawIter<K, V>) -> Option<(K, V)> {
+    let slot = raw.next_slot()?;
+    // SAFETY: a yielded slot is full; it is marked empty right after the move, so the pair is
+    // owned by the caller alone. Emptying an already-yielded slot does not disturb `raw`.
+    unsafe {
+        let pair = slot.bucket.take(slot.index);
+        map.forget_taken(slot);
+        Some(pair)
+    }
+}
+
+impl<K, V> Iterator for IntoIter<K, V> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, V)> {
+        take_next(&mut self.map, &mut self.raw)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining(), Some(self.raw.remaining()))
+    }
+}
+
+impl<K, V> ExactSizeIterator for IntoIter<K, V> {}
+impl<K, V> FusedIterator for IntoIter<K, V> {}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IntoIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rest = Iter {
+            raw: self.raw.clone(),
+            marker: PhantomData,
+        };
+        f.debug_list().entries(rest).finish()
+    }
+}
+
+/// Draining iterator, from [`HashMap::drain`](crate::HashMap::drain). Dropping it removes
+/// what was not yielded. If it is leaked instead, the map keeps those entries, consistently.
+pub struct Drain<'a, K, V> {
+    map: &'a mut RawMap<K, V>,
+    raw: RawIter<K, V>,
+}
+
+impl<'a, K, V> Drain<'a, K, V> {
+    pub(super) fn new(map: &'a mut RawMap<K, V>) -> Self {
+        let raw = map.iter();
+        Drain { map, raw }
+    }
+}
+
+impl<K, V> Iterator for Drain<'_, K, V> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, V)> {
+        take_next(self.map, &mut self.raw)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining(), Some(self.raw.remaining()))
+    }
+}
+
+impl<K, V> ExactSizeIterator for Drain<'_, K, V> {}
+impl<K, V> FusedIterator for Drain<'_, K, V> {}
+
+impl<K, V> Drop for Drain<'_, K, V> {
+    fn drop(&mut self) {
+        // Drops what is left, frees overflow buckets and any old array (ending a growth).
+        self.map.clear();
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Drain<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rest = Iter {
+            raw: self.raw.clone(),
+            marker: PhantomData,
+        };
+        f.debug_list().entries(rest).finish()
+    }
+}
+
+macro_rules! projection {
+    ($(#[$doc:meta])* $name:ident<$($lt:lifetime,)? K, V> from $inner:ty, $item:ty, |$pat:pat_param| $out:expr) => {
+        $(#[$doc])*
+        pub struct $name<$($lt,)? K, V> {
+            pub(super) inner: $inner,
+        }
+
+        impl<$($lt,)? K, V> Iterator for $name<$($lt,)? K, V> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                self.inner.next().map(|$pat| $out)
+            }
+
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.inner.size_hint()
+            }
+        }
+
+        impl<$($lt,)? K, V> ExactSizeIterator for $name<$($lt,)? K, V> {}
+        impl<$($lt,)? K, V> FusedIterator for $name<$($lt,)? K, V> {}
+
+        impl<$($lt,)? K: fmt::Debug, V: fmt::Debug> fmt::Debug for $name<$($lt,)? K, V> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("inner", &self.inner).finish()
+            }
+        }
+    };
+}
+
+projection!(
+    /// Iterator over the keys, from [`HashMap::keys`](crate::HashMap::keys).
+    Keys<'a, K, V> from Iter<'a, K, V>, &'a K, |(k, _)| k
+);
+projection!(
+    /// Iterator over the values, from [`HashMap::values`](crate::HashMap::values).
+    Values<'a, K, V> from Iter<'a, K, V>, &'a V, |(_, v)| v
+);
+projection!(
+    /// Iterator over mutable values, from [`HashMap::values_mut`](crate::HashMap::values_mut).
+    ValuesMut<'a, K, V> from IterMut<'a, K, V>, &'a mut V, |(_, v)| v
+);
+projection!(
+    /// Owning iterator over the keys, from [`HashMap::into_keys`](crate::HashMap::into_keys).
+    IntoKeys<K, V> from IntoIter<K, V>, K, |(k, _)| k
+);
+projection!(
+    /// Owning iterator over the values, from
+    /// [`HashMap::into_values`](crate::HashMap::into_values).
+    IntoValues<K, V> from IntoIter<K, V>, V, |(_, v)| v
+);
+
+impl<K, V> Clone for Keys<'_, K, V> {
+    fn clone(&self) -> Self {
+        Keys {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, V> Clone for Values<'_, K, V> {
+    fn clone(&self) -> Self {
+        Values {
+            inner: self.inner.clone(),
+        }
+    }
+}

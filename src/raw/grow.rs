@@ -1,0 +1,405 @@
+//! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
+//! the resizes Go lacks (several levels at once, and shrinking).
+
+use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
+use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
+use super::{over_load_factor, RawMap, Slot};
+
+/// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
+/// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
+const EVACUATION_SCAN_LIMIT: usize = 1024;
+
+/// Old-array pages are returned to the OS in chunks of this many pages (256 KiB of 4 KiB
+/// pages): one `madvise` call per chunk keeps the syscall cost per write small.
+#[cfg(unix)]
+const RELEASE_CHUNK_PAGES: usize = 64;
+
+#[cfg(unix)]
+fn page_size() -> usize {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    })
+}
+
+/// Hashes of one old chain, computed before anything moves. Chains are short with a decent
+/// hasher, so the common case stays on the stack.
+const INLINE_HASHES: usize = 4 * BUCKET_CNT;
+
+impl<K, V> RawMap<K, V> {
+    /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
+    /// same-size growth that compacts the overflow chains. Moves nothing.
+    pub(super) fn hash_grow(&mut self) {
+        let b = self.b();
+        let bigger = over_load_factor(self.count + 1, b);
+        self.start_resize(if bigger { b + 1 } else { b });
+    }
+
+    /// Installs a new array of 2^`new_b` buckets and keeps the current one as `oldbuckets`.
+    pub(super) fn start_resize(&mut self, new_b: u8) {
+        debug_assert!(!self.growing());
+        assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
+        let old = self.buckets.take().expect("resize of an allocated map");
+        let new = BucketArray::new_uninit(new_b);
+        self.next_overflow = new.len();
+        self.buckets = Some(new);
+        self.oldbuckets = Some(old);
+        self.nevacuate = 0;
+        self.old_released_below = 0;
+        self.noverflow = 0;
+    }
+
+    /// Evacuates the old bucket a key with this hash maps to, then the one at `nevacuate`
+    /// (Go's `growWork`). If `hasher` panics, nothing has moved.
+    pub(super) fn grow_work(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
+        #[cfg(test)]
+        let before = self.moved;
+        let old_mask = self.oldbuckets.as_ref().expect("growing").mask();
+        self.evacuate(hash as usize & old_mask, hasher);
+        if self.growing() {
+            self.evacuate(self.nevacuate, hasher);
+        }
+        #[cfg(test)]
+        {
+            let moved = (self.moved - before) as usize;
+            self.max_moved_per_write = self.max_moved_per_write.max(moved);
+        }
+    }
+
+    /// Finishes an in-progress growth now (O(n)). Go's growth only advances on writes, so a
+    /// map that stops being written keeps both arrays; this releases the old one.
+    pub(crate) fn finish_growth(&mut self, hasher: &impl Fn(&K) -> u64) {
+        while self.growing() {
+            self.evacuate(self.nevacuate, hasher);
+        }
+    }
+
+    /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
+    pub(crate) fn resize_now(&mut self, new_b: u8, hasher: &impl Fn(&K) -> u64) {
+        self.finish_growth(hasher);
+        match &self.buckets {
+            None => {
+                self.install_empty_array(new_b);
+            }
+            Some(a) if a.b() == new_b => {}
+            Some(_) if self.count == 0 => {
+                self.clear();
+                self.buckets = None;
+                self.install_empty_array(new_b);
+            }
+            Some(_) => {
+                self.start_resize(new_b);
+                self.finish_growth(hasher);
+            }
+        }
+    }
+
+    /// Sets the B below which automatic shrinking stops.
+    pub(crate) fn set_min_b(&mut self, b: u8) {
+        self.min_b = b;
+    }
+
+    /// The B below which automatic shrinking stops.
+    pub(crate) fn min_b(&self) -> u8 {
+        self.min_b
+    }
+
+    /// Moves the entries of old bucket `i` to the new array (Go's `evacuate`).
+    fn evacuate(&mut self, i: usize, hasher: &impl Fn(&K) -> u64) {
+        let old = self.oldbuckets.as_ref().expect("growing").get();
+        let new = self.buckets.as_ref().expect("growing").get();
+        let head = old.bucket(i);
+        if !Self::old_evacuated(old, self.nevacuate, i) {
+            let (old_b, new_b) = (old.b(), new.b());
+            // Pass 1: hash every key before touching anything (user code may panic). A
+            // same-size growth or a shrink does not need the hashes.
+            let mut inline = [0u64; INLINE_HASHES];
+            let mut spilled = Vec::new();
+            let needs_hash = new_b > old_b;
+            if needs_hash {
+                let mut n = 0;
+                let mut bucket = Some(head);
+                while let Some(b) = bucket {
+                    // SAFETY: `head` is an unevacuated, so live, old chain.
+                    unsafe {
+                        for index in b.group().match_full() {
+                            let hash = hasher(&*b.key(index));
+                            if n < INLINE_HASHES {
+                                inline[n] = hash;
+                            } else {
+                                if n == INLINE_HASHES {
+                                    spilled.extend_from_slice(&inline);
+                                }
+                                spilled.push(hash);
+                            }
+                            n += 1;
+                        }
+                        bucket = b.overflow();
+                    }
+                }
+            }
+            let hashes: &[u64] = if spilled.is_empty() {
+                &inline
+            } else {
+                &spilled
+            };
+
+            // Initialise the destinations. Growing: old bucket `i` owns new buckets
+            // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
+            // old buckets that map to it, and initialised by the first of them.
+            if new_b >= old_b {
+                for k in 0..1usize << (new_b - old_b) {
+                    // SAFETY: these main buckets are owned by old bucket `i` alone and
+                    // uninitialised until now (it was not evacuated).
+                    unsafe { new.bucket(i + (k << old_b)).init_empty() };
+                }
+            } else if !self.new_bucket_initialised(i & new.mask()) {
+                // SAFETY: no sibling was evacuated, so the shared bucket is uninitialised.
+                unsafe { new.bucket(i & new.mask()).init_empty() };
+            }
+
+            // Pass 2: move. X/Y cursors fill exclusive destinations sequentially; a shrink
+            // fills the first empty slot of the shared destination chain.
+            let exclusive = new_b >= old_b && new_b - old_b <= 1;
+            let mut cursors = [
+                (new.bucket(i & new.mask()), 0usize),
+                (new.bucket((i + (1 << old_b)) & new.mask()), 0usize),
+            ];
+            let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+            let mut n = 0;
+            let mut bucket = Some(head);
+            let mut in_head = true;
+            while let Some(src) = bucket {
+                // SAFETY: `src` is in the live old chain; destinations are initialised live
+                // chains of the new array; each full slot is moved exactly once and its
+                // source never read again (the chain is retired below).
+                unsafe {
+                    for index in src.group().match_full() {
+                        let dest = if needs_hash {
+                            hashes[n] as usize & new.mask()
+                        } else {
+                            i & new.mask()
+                        };
+                        n += 1;
+                        let slot = if exclusive {
+                            let y = usize::from(dest != i);
+                            let (b, next) = &mut cursors[y];
+                            if *next == BUCKET_CNT {
+                                *b = self.new_overflow(*b);
+                                *next = 0;
+                            }
+                            *next += 1;
+                            Slot {
+                                bucket: *b,
+                                index: *next - 1,
+                            }
+                        } else {
+                            self.find_insert_slot(new.bucket(dest))
+                        };
+                        src.move_slot(index, slot.bucket, slot.index);
+                        slot.bucket.set_tophash(slot.index, src.tophash(index));
+                        if in_head {
+                            marks[index] = if dest == i { EVACUATED_X } else { EVACUATED_Y };
+                        }
+                    }
+                    bucket = src.overflow();
+                    in_head = false;
+                }
+            }
+            self.moved += n as u64;
+
+            // Retire the old chain: free its heap overflow buckets (pool buckets go with the
+            // old array) and leave the evacuation marks in the head.
+            // SAFETY: every pair was moved out above; the chain is no longer live.
+            unsafe {
+                let mut next = head.overflow();
+                while let Some(b) = next {
+                    next = b.overflow();
+                    if !old.contains(b) {
+                        free_overflow::<K, V>(b);
+                    }
+                }
+                head.set_overflow(None);
+                head.set_tophashes(marks);
+            }
+            debug_assert!(marks.iter().all(|&m| !is_full(m)));
+        }
+        if i == self.nevacuate {
+            self.advance_evacuation_mark();
+        }
+    }
+
+    /// Moves `nevacuate` past evacuated buckets; frees the old array when all are done
+    /// (Go's `advanceEvacuationMark`).
+    fn advance_evacuation_mark(&mut self) {
+        let old = self.oldbuckets.as_ref().expect("growing").get();
+        self.nevacuate += 1;
+        let stop = (self.nevacuate + EVACUATION_SCAN_LIMIT).min(old.len());
+        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate, self.nevacuate) {
+            self.nevacuate += 1;
+        }
+        if self.nevacuate == old.len() {
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated, and
+            // most of the array's pages already went back to the OS, so this free is short.
+            self.oldbuckets = None;
+            self.nevacuate = 0;
+            self.old_released_below = 0;
+        } else {
+            self.release_evacuated();
+        }
+    }
+
+    /// Returns the pages of the old buckets below `nevacuate` to the OS, a chunk at a time.
+    ///
+    /// Freeing a large populated array costs about 10 ms per 128 MB on Linux (the kernel
+    /// unmaps every page), which would land on the one write that finishes a growth. Those
+    /// buckets are never read again (`old_evacuated` answers from `nevacuate` below it), so
+    /// their pages can go back while the growth proceeds, a bounded chunk per write, leaving
+    /// the final free almost nothing to unmap.
+    fn release_evacuated(&mut self) {
+        #[cfg(unix)]
+        {
+            let old = self.oldbuckets.as_ref().expect("growing").get();
+            let page = page_size();
+            let base = old.bucket(0).as_ptr() as usize;
+            let size = BucketLayout::<K, V>::SIZE;
+            let released_end = base + self.old_released_below * size;
+            let start = (released_end + page - 1) & !(page - 1);
+            let end = (base + self.nevacuate * size) & !(page - 1);
+            if end >= start + RELEASE_CHUNK_PAGES * page {
+                // SAFETY: `start..end` is page-aligned and lies inside the old array's
+                // allocation, over main buckets below `nevacuate` only: they are evacuated, hold
+                // no live pair or link, and are never read again (`old_released_below` is
+                // raised to cover them before any other read could happen). MADV_DONTNEED only
+                // drops their contents; the mapping stays valid until the array is freed.
+                unsafe {
+                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+                }
+                self.old_released_below = (end - base).div_ceil(size);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+impl<K, V> RawMap<K, V> {
+    pub(crate) fn max_moved_per_write(&self) -> usize {
+        self.max_moved_per_write
+    }
+
+    pub(crate) fn reset_max_moved_per_write(&mut self) {
+        self.max_moved_per_write = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bucket::BUCKET_CNT;
+    use super::RawMap;
+    use core::hash::BuildHasher;
+
+    fn insert(map: &mut RawMap<u64, u64>, hasher: &impl Fn(&u64) -> u64, k: u64) {
+        let hash = hasher(&k);
+        match map.find_or_find_insert_slot(hash, |x| *x == k, hasher) {
+            Ok(_) => panic!("fresh key {k} found"),
+            Err(slot) => {
+                // SAFETY: the `Err` slot of the call just made, with this hash.
+                unsafe { map.insert_in_slot(slot, hash, k, k) };
+            }
+        }
+    }
+
+    /// The point of the design: across a growth to over a million entries, no single write
+    /// moves more than two old chains' worth of entries (a chain of a good hash at load 6.5
+    /// is at most a few buckets), whereas a stop-the-world rehash would move them all.
+    #[test]
+    fn no_write_moves_more_than_a_bounded_number_of_entries() {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        // Two chains of at most 4 buckets each.
+        const BOUND: usize = 2 * 4 * BUCKET_CNT;
+        let mut growths = 0;
+        let mut was_growing = false;
+        for k in 0..1_200_000u64 {
+            insert(&mut map, &hasher, k);
+            if map.growing() && !was_growing {
+                growths += 1;
+            }
+            was_growing = map.growing();
+        }
+        assert!(map.b() >= 17, "grew to 2^17 buckets or more");
+        // The first doublings (one or two old buckets) can finish inside the insert that
+        // starts them.
+        assert!(
+            growths + 2 >= map.b() as usize,
+            "doublings were incremental ({growths} seen)"
+        );
+        let max = map.max_moved_per_write();
+        assert!(max > 0, "evacuation happened");
+        assert!(max <= BOUND, "a write moved {max} entries (bound {BOUND})");
+        assert!(map.moved as usize >= map.len());
+
+        // Removes evacuate too, and are bounded the same way.
+        map.reset_max_moved_per_write();
+        let mut k = 1_200_000u64;
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        for k in 0..200_000u64 {
+            let hash = hasher(&k);
+            assert_eq!(map.remove(hash, |x| *x == k, &hasher), Some((k, k)));
+        }
+        assert!(map.max_moved_per_write() <= BOUND);
+        map.check_invariants(hasher).unwrap();
+    }
+
+    /// Mid-growth, with part of the old array's memory already returned to the OS, every
+    /// path that could read an old bucket must still work: lookups, inserts, removes,
+    /// iteration, clone and the invariant checker.
+    #[test]
+    fn released_old_pages_are_never_read() {
+        let state = foldhash::fast::FixedState::with_seed(11);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        let mut k = 0u64;
+        let mut checked = 0;
+        while checked < 3 {
+            insert(&mut map, &hasher, k);
+            k += 1;
+            if map.growing() && map.old_released_below > 0 && k % 512 == 0 {
+                checked += 1;
+                assert!(map.old_released_below <= map.nevacuate);
+                map.check_invariants(hasher).unwrap();
+                for key in (0..k).step_by(7) {
+                    assert!(
+                        map.find(hasher(&key), |x| *x == key).is_some(),
+                        "{key} lost"
+                    );
+                }
+                let mut it = map.iter();
+                let mut n = 0;
+                while it.next_slot().is_some() {
+                    n += 1;
+                }
+                assert_eq!(n, map.len());
+                let copy = map.clone();
+                copy.check_invariants(hasher).unwrap();
+                assert_eq!(copy.len(), map.len());
+                let _ = map.layout_view(|k, _| k.to_string());
+            }
+        }
+        #[cfg(unix)]
+        assert!(checked == 3, "the release path ran");
+        for key in 0..1000u64 {
+            let hash = hasher(&key);
+            assert_eq!(map.remove(hash, |x| *x == key, &hasher), Some((key, key)));
+        }
+        map.finish_growth(&hasher);
+        map.check_invariants(hasher).unwrap();
+    }
+}

@@ -1,0 +1,172 @@
+//! Iteration: a random start and slot offset per iterator (Go's `mapiterinit`), correct in
+//! the middle of a growth.
+//!
+//! The iterator walks *units*. Not growing, a unit is a main bucket's chain. Growing, a unit
+//! is an old bucket: its own chain while unevacuated, else the new buckets it evacuated into.
+//! Shrinking, a unit is a new bucket (if initialised) plus the unevacuated old buckets that
+//! merge into it. Each entry is in exactly one chain of exactly one unit, so it is yielded
+//! once. Units are visited from a random start, wrapping around; slots within each bucket from
+//! a random offset. The map cannot change while a `RawIter` is used (it is tied to a borrow,
+//! or to the owning iterator that only ever empties slots it already yielded).
+
+use super::bucket::{ArrayRef, Bucket, BUCKET_CNT};
+use super::tophash::SlotMask;
+use super::{RawMap, Slot};
+use crate::hash::random_u64;
+
+/// A cursor over the full slots of a map. Holds no borrow: the caller ties it to one.
+pub(crate) struct RawIter<K, V> {
+    new: Option<ArrayRef<K, V>>,
+    old: Option<ArrayRef<K, V>>,
+    /// The map's `nevacuate` (fixed while the iterator is in use).
+    nevacuate: usize,
+    /// Number of units, a power of two.
+    units: usize,
+    start: usize,
+    /// Units started so far (the current one included).
+    visited: usize,
+    /// Current unit and the next part of it to visit.
+    unit: usize,
+    part: usize,
+    /// Current bucket and its full slots not yet yielded (rotated by `offset`).
+    bucket: Option<Bucket<K, V>>,
+    head: Option<Bucket<K, V>>,
+    full: SlotMask,
+    offset: usize,
+    /// Entries not yet yielded; iteration ends when it reaches zero.
+    remaining: usize,
+}
+
+impl<K, V> Clone for RawIter<K, V> {
+    fn clone(&self) -> Self {
+        RawIter { ..*self }
+    }
+}
+
+impl<K, V> RawIter<K, V> {
+    pub(super) fn new(map: &RawMap<K, V>) -> Self {
+        let new = map.buckets.as_ref().map(|a| a.get());
+        let old = map.oldbuckets.as_ref().map(|a| a.get());
+        let units = match (new, old) {
+            (None, _) => 1,
+            (Some(n), Some(o)) if n.b() >= o.b() => o.len(),
+            (Some(n), _) => n.len(),
+        };
+        let r = if map.count == 0 { 0 } else { random_u64() };
+        RawIter {
+            new,
+            old,
+            nevacuate: map.nevacuate,
+            units,
+            start: r as usize & (units - 1),
+            visited: 0,
+            unit: 0,
+            part: 0,
+            bucket: None,
+            head: None,
+            full: SlotMask::default(),
+            offset: (r >> 61) as usize & (BUCKET_CNT - 1),
+            remaining: map.count,
+        }
+    }
+
+    /// Entries left to yield.
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    /// The head of the chain the last yielded slot belongs to.
+    #[inline]
+    pub(crate) fn current_head(&self) -> Bucket<K, V> {
+        self.head.expect("called after a slot was yielded")
+    }
+
+    /// Part `part` of unit `unit`: `Some(Some(head))` a chain to walk, `Some(None)` a part to
+    /// skip, `None` past the last part.
+    fn part(&self, unit: usize, part: usize) -> Option<Option<Bucket<K, V>>> {
+        let new = self.new?;
+        match self.old {
+            None => (part == 0).then(|| Some(new.bucket(unit))),
+            Some(old) if new.b() >= old.b() => {
+                if !RawMap::old_evacuated(old, self.nevacuate, unit) {
+                    (part == 0).then(|| Some(old.bucket(unit)))
+                } else {
+                    let k = new.b() - old.b();
+                    (part < 1 << k).then(|| Some(new.bucket(unit + (part << old.b()))))
+                }
+            }
+            Some(old) => {
+                let siblings = 1usize << (old.b() - new.b());
+                let sibling = |s: usize| unit + (s << new.b());
+                if part == 0 {
+                    let initialised = (0..siblings)
+                        .any(|s| RawMap::old_evacuated(old, self.nevacuate, sibling(s)));
+                    Some(initialised.then(|| new.bucket(unit)))
+                } else if part <= siblings {
+                    let i = sibling(part - 1);
+                    Some((!RawMap::old_evacuated(old, self.nevacuate, i)).then(|| old.bucket(i)))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    fn enter(&mut self, bucket: Bucket<K, V>) {
+        self.bucket = Some(bucket);
+        // SAFETY: `bucket` is in a live chain of the map this iterator is tied to.
+        self.full = unsafe { bucket.group() }.match_full().rotate(self.offset);
+    }
+
+    /// The next full slot, or `None` when every entry was yielded.
+    #[inline]
+    pub(crate) fn next_slot(&mut self) -> Option<Slot<K, V>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        loop {
+            if let Some(bucket) = self.bucket {
+                if let Some(r) = self.full.next() {
+                    self.remaining -= 1;
+                    return Some(Slot {
+                        bucket,
+                        index: (r + self.offset) & (BUCKET_CNT - 1),
+                    });
+                }
+                // SAFETY: `bucket` is live; its overflow link points to a live bucket.
+                match unsafe { bucket.overflow() } {
+                    Some(next) => {
+                        self.enter(next);
+                        continue;
+                    }
+                    None => self.bucket = None,
+                }
+            }
+            // Next part of the current unit, or the next unit.
+            if self.visited == 0 {
+                self.visited = 1;
+                self.unit = self.start;
+                self.part = 0;
+            }
+            loop {
+                match self.part(self.unit, self.part) {
+                    Some(chain) => {
+                        self.part += 1;
+                        if let Some(head) = chain {
+                            self.head = Some(head);
+                            self.enter(head);
+                            break;
+                        }
+                    }
+                    None => {
+                        assert!(self.visited < self.units, "map changed during iteration");
+                        self.visited += 1;
+                        self.unit = (self.unit + 1) & (self.units - 1);
+                        self.part = 0;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,795 @@
+//! The unsafe core: Go's `hmap` and `bmap`, knowing memory layout only.
+//!
+//! `RawMap<K, V>` never sees `Hash`, `Eq` or `Borrow`: callers pass the key's `u64` hash,
+//! an equality closure and, for operations that may evacuate, a `hasher` closure. This keeps
+//! every place where user code can run visible at the call site.
+//!
+//! # Layout
+//!
+//! ```text
+//!  RawMap (hmap)                 buckets: 2^B main buckets + 2^(B-4) pre-allocated overflow
+//!  +-------------+              +--------+--------+-----+----------+-----+
+//!  | count       |              | bmap 0 | bmap 1 | ... | pool 0   | ... |
+//!  | B, buckets -+------------> +--------+---+----+-----+----------+-----+
+//!  | oldbuckets  |                           | overflow          ^
+//!  | nevacuate   |                           +-------------------+  (pool first, then heap)
+//!  | noverflow   |
+//!  | next_overflow (pool cursor)
+//!  +-------------+
+//! ```
+//!
+//! A key with hash `h` lives in the chain that starts at main bucket `h & (2^B - 1)`; its
+//! slot's tophash is the top byte of `h` (see [`tophash`]). Within a chain, slots fill from
+//! the front; a deleted slot becomes `emptyOne`, and a run of empty slots that reaches the end
+//! of the chain is `emptyRest`, so lookups stop at the first `emptyRest`.
+//!
+//! # Growth (Go's `hashGrow` / `growWork` / `evacuate`)
+//!
+//! When an insert of a new key would push the load past 13/2 entries per bucket, or when the
+//! chains hold too many overflow buckets (2^min(B, 15)), [`RawMap::hash_grow`] allocates a new
+//! array (twice as large, or the same size to compact the chains) and keeps the current one
+//! as `oldbuckets`. It moves nothing. From then on every insert or remove first *evacuates*
+//! the old bucket its key maps to, plus the old bucket at `nevacuate`, so the old array
+//! drains at least one bucket per write and no single write moves more than two chains.
+//! Evacuating old bucket `i` splits its entries between new bucket `i` ("X") and
+//! `i + 2^oldB` ("Y") by the next bit of each key's hash, and marks the old slots
+//! `evacuatedX` / `evacuatedY` / `evacuatedEmpty`. Lookups during growth read the old bucket
+//! while it is not evacuated. When the last old bucket is evacuated the old array is freed.
+//!
+//! Departures from Go, each for a Rust reason:
+//! - The new array is *not* zeroed when the growth starts (Go's `hashGrow` clears the whole
+//!   array inside one insert — the 70-110 ms pause at 10^7 entries). A new bucket is only ever
+//!   read after its old bucket was evacuated, and evacuation initialises its destinations
+//!   first, so uninitialised memory is never read.
+//! - Evacuation hashes the whole old chain before moving anything, so a panicking `Hash`
+//!   leaves the map exactly as it was; Go's runtime has no unwinding to worry about.
+//! - Old overflow buckets are freed as soon as their chain is evacuated (Go leaves that to
+//!   its garbage collector).
+//! - The same machinery also shrinks (merging old buckets) and resizes by several levels at
+//!   once (`reserve`, `shrink_to_fit`); Go's maps never shrink.
+//!
+//! # Iteration during growth
+//!
+//! Go's iterator survives writes between calls to `next`, so for an unevacuated old bucket
+//! it rehashes every key to yield only those belonging to the new bucket being visited. A Rust
+//! iterator borrows the map, so the map cannot change under it; [`iter::RawIter`] therefore
+//! walks "units" — each old bucket, as its own chain if unevacuated or as its destination
+//! buckets if evacuated — which yields every entry exactly once without calling `Hash`.
+
+mod bucket;
+mod debug;
+mod grow;
+mod iter;
+pub(crate) mod tophash;
+
+pub(crate) use bucket::Bucket;
+use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
+pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
+pub(crate) use iter::RawIter;
+use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_REST};
+
+/// Go's load factor, 6.5 entries per bucket, as the fraction 13/2 (Go's `loadFactorNum` /
+/// `loadFactorDen`) so the check stays in integers.
+const LOAD_FACTOR_NUM: usize = 13;
+const LOAD_FACTOR_DEN: usize = 2;
+/// Same-size growth starts when the overflow buckets reach 2^min(B, 15).
+const MAX_OVERFLOW_SHIFT: u8 = 15;
+/// An automatic shrink halves the array once the load falls below 1/8 of the growth
+/// threshold: after halving, the load is at most 1/4 of it, so an insert/remove pattern at
+/// the boundary cannot bounce between growing and shrinking.
+const SHRINK_DIVISOR: usize = 8;
+
+const _: () = assert!(LOAD_FACTOR_NUM > LOAD_FACTOR_DEN * BUCKET_CNT / 2);
+const _: () = assert!(LOAD_FACTOR_NUM < LOAD_FACTOR_DEN * BUCKET_CNT);
+const _: () = assert!(
+    SHRINK_DIVISOR > 2,
+    "hysteresis needs a gap wider than one halving"
+);
+
+/// Whether `count` entries in 2^b buckets exceed the load factor (Go's `overLoadFactor`).
+#[inline]
+fn over_load_factor(count: usize, b: u8) -> bool {
+    count > BUCKET_CNT && count > LOAD_FACTOR_NUM * ((1usize << b) / LOAD_FACTOR_DEN)
+}
+
+/// Whether the array has so many overflow buckets that a same-size growth should compact
+/// them (Go's `tooManyOverflowBuckets`).
+#[inline]
+fn too_many_overflow_buckets(noverflow: usize, b: u8) -> bool {
+    noverflow >= 1usize << b.min(MAX_OVERFLOW_SHIFT)
+}
+
+/// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop).
+pub(crate) fn b_for_capacity(count: usize) -> u8 {
+    let mut b = 0u8;
+    while over_load_factor(count, b) {
+        b += 1;
+    }
+    b
+}
+
+/// Entries that 2^b buckets hold before an insert starts a growth.
+pub(crate) fn capacity_of(b: u8) -> usize {
+    BUCKET_CNT.max(LOAD_FACTOR_NUM * ((1usize << b) / LOAD_FACTOR_DEN))
+}
+
+/// Position of one slot: a bucket of some chain, and an index in it.
+#[derive(Debug)]
+pub(crate) struct Slot<K, V> {
+    pub(crate) bucket: Bucket<K, V>,
+    pub(crate) index: usize,
+}
+
+impl<K, V> Clone for Slot<K, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K, V> Copy for Slot<K, V> {}
+
+/// Go's `hmap`.
+///
+/// Invariants:
+/// - `buckets` is `None` only while the map has never held an entry nor reserved room (the
+///   lazily allocated empty map, as Go's `makemap_small`); then everything else is zero.
+/// - Every main bucket of `buckets` is initialised, except while growing: then main bucket `j`
+///   is initialised iff the old bucket(s) that evacuate into it were (at least one of them)
+///   evacuated. Pool buckets `2^B..next_overflow` are initialised and reachable from exactly
+///   one chain; the rest of the pool is not.
+/// - `count` is the number of full slots reachable from live chains.
+pub(crate) struct RawMap<K, V> {
+    /// Live entries (Go's `count`).
+    count: usize,
+    /// The current array (Go's `buckets`, with `B` inside).
+    buckets: Option<BucketArray<K, V>>,
+    /// The array being evacuated (Go's `oldbuckets`). Invariant: `Some` only while growing.
+    /// Old bucket `i` is evacuated iff its first tophash is an evacuation mark; its chain is
+    /// live (initialised, holding entries) iff it is not.
+    oldbuckets: Option<BucketArray<K, V>>,
+    /// Evacuation progress (Go's `nevacuate`). Invariant: old buckets below it are evacuated;
+    /// zero when not growing.
+    nevacuate: usize,
+    /// While growing: old buckets below this index may have had their memory returned to the
+    /// OS (`grow::release_evacuated`) and must not be read. Invariant: `<= nevacuate`.
+    old_released_below: usize,
+    /// Overflow buckets chained in `buckets` (Go's `noverflow`, exact here). Invariant: equals
+    /// the number of non-head buckets reachable from the live chains of `buckets`.
+    noverflow: usize,
+    /// Next unused bucket of the current array's overflow pool (Go's `nextOverflow`).
+    /// Invariant: `2^B <= next_overflow <= 2^B + pool_len(B)`.
+    next_overflow: usize,
+    /// Automatic shrinking never goes below this B (the capacity the user asked for).
+    min_b: u8,
+    /// Entries moved by evacuation so far (introspection: `MapStats::entries_evacuated`).
+    moved: u64,
+    /// Test-only: the most entries one write moved (checks the bounded-work property).
+    #[cfg(test)]
+    max_moved_per_write: usize,
+}
+
+// SAFETY: `RawMap` owns its keys and values (like `Vec<(K, V)>`); the raw pointers inside are
+// owned memory, not shared. Sending the map sends the `K`s and `V`s.
+unsafe impl<K: Send, V: Send> Send for RawMap<K, V> {}
+// SAFETY: `&RawMap` only hands out `&K` / `&V`; all mutation needs `&mut RawMap`.
+unsafe impl<K: Sync, V: Sync> Sync for RawMap<K, V> {}
+
+impl<K, V> RawMap<K, V> {
+    /// An empty map that allocates nothing until the first insert.
+    pub(crate) const fn new() -> Self {
+        RawMap {
+            count: 0,
+            buckets: None,
+            oldbuckets: None,
+            nevacuate: 0,
+            old_released_below: 0,
+            noverflow: 0,
+            next_overflow: 0,
+            min_b: 0,
+            moved: 0,
+            #[cfg(test)]
+            max_moved_per_write: 0,
+        }
+    }
+
+    /// An empty map with room for `capacity` entries before its first growth.
+    ///
+    /// # Panics
+    /// If the bucket array would exceed the address space ("capacity overflow", as std).
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let mut map = Self::new();
+        if capacity > 0 {
+            let b = b_for_capacity(capacity);
+            map.install_empty_array(b);
+            map.min_b = b;
+        }
+        map
+    }
+
+    fn install_empty_array(&mut self, b: u8) {
+        assert!(b <= bucket::max_b::<K, V>(), "capacity overflow");
+        self.buckets = Some(BucketArray::new_zeroed(b));
+        self.next_overflow = 1 << b;
+        self.noverflow = 0;
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Go's `B`: the current array has 2^B main buckets (0 before the first allocation).
+    #[inline]
+    pub(crate) fn b(&self) -> u8 {
+        self.buckets.as_ref().map_or(0, |a| a.b())
+    }
+
+    /// Whether a growth (or shrink) is in progress.
+    #[inline]
+    pub(crate) fn growing(&self) -> bool {
+        self.oldbuckets.is_some()
+    }
+
+    /// Entries the current array holds before an insert starts a growth.
+    pub(crate) fn capacity(&self) -> usize {
+        match &self.buckets {
+            None => 0,
+            Some(a) => capacity_of(a.b()),
+        }
+    }
+
+    /// Whether old bucket `i` was evacuated (Go's `evacuated(b)`). Buckets below
+    /// `nevacuate` are known to be, without touching their memory, which may already have
+    /// been returned to the OS (see `grow::release_evacuated`).
+    #[inline]
+    fn old_evacuated(old: ArrayRef<K, V>, nevacuate: usize, i: usize) -> bool {
+        // SAFETY: old main buckets at or above `nevacuate` are initialised and intact (a live
+        // chain or an evacuated head).
+        i < nevacuate || is_evacuated_mark(unsafe { old.bucket(i).tophash(0) })
+    }
+
+    /// The head of the chain that holds a key with this hash right now: the old bucket while
+    /// it is not evacuated, else the current one (Go's `mapaccess` bucket choice).
+    #[inline]
+    fn read_head(&self, hash: u64) -> Option<Bucket<K, V>> {
+        let buckets = self.buckets.as_ref()?;
+        if let Some(old) = &self.oldbuckets {
+            let i = hash as usize & old.mask();
+            if !Self::old_evacuated(old.get(), self.nevacuate, i) {
+                return Some(old.bucket(i));
+            }
+        }
+        Some(buckets.bucket(hash as usize & buckets.mask()))
+    }
+
+    /// Finds the slot holding a key with this hash for which `eq` is true.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(&K) -> bool) -> Option<Slot<K, V>> {
+        if self.count == 0 {
+            return None;
+        }
+        let top = tophash(hash);
+        let mut bucket = self.read_head(hash)?;
+        loop {
+            // SAFETY: `read_head` returns an initialised live head, and overflow links of a
+            // live chain point to initialised buckets.
+            let group = unsafe { bucket.group() };
+            for index in group.match_byte(top) {
+                // SAFETY: a matching tophash is `>= MIN_TOP_HASH`, so the slot is full.
+                if eq(unsafe { &*bucket.key(index) }) {
+                    return Some(Slot { bucket, index });
+                }
+            }
+            if group.has_empty_rest() {
+                return None;
+            }
+            // SAFETY: as above.
+            bucket = unsafe { bucket.overflow() }?;
+        }
+    }
+
+    /// Shared access to the pair in a full slot.
+    ///
+    /// # Safety
+    /// `slot` came from this map and no write happened since.
+    #[inline]
+    pub(crate) unsafe fn pair(&self, slot: Slot<K, V>) -> (&K, &V) {
+        // SAFETY: the slot is full (caller), and `&self` keeps it alive and unaliased by `&mut`.
+        unsafe {
+            (
+                &*slot.bucket.key(slot.index),
+                &*slot.bucket.value(slot.index),
+            )
+        }
+    }
+
+    /// Mutable access to the pair in a full slot (the key must not be changed in a way that
+    /// changes its hash or equality; the map layer only hands out `&K`).
+    ///
+    /// # Safety
+    /// `slot` came from this map and no write happened since.
+    #[inline]
+    pub(crate) unsafe fn pair_mut(&mut self, slot: Slot<K, V>) -> (&mut K, &mut V) {
+        // SAFETY: the slot is full (caller); `&mut self` makes the access unique.
+        unsafe {
+            (
+                &mut *slot.bucket.key(slot.index),
+                &mut *slot.bucket.value(slot.index),
+            )
+        }
+    }
+
+    /// Prepares a write of a key with this hash: allocates the first array, and while
+    /// growing evacuates the key's old bucket and one more (Go's `growWork`).
+    /// May call `hasher` (user code); if it panics, nothing has changed.
+    #[inline]
+    fn prepare_write(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
+        if self.buckets.is_none() {
+            self.install_empty_array(0);
+        }
+        if self.growing() {
+            self.grow_work(hash, hasher);
+        }
+    }
+
+    /// Looks the key up for an insert. `Ok` is the slot holding it; `Err` is an empty slot
+    /// where it can be inserted with [`RawMap::insert_in_slot`] (a growth may have started
+    /// and an overflow bucket may have been chained to provide it).
+    #[inline]
+    pub(crate) fn find_or_find_insert_slot(
+        &mut self,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Result<Slot<K, V>, Slot<K, V>> {
+        self.prepare_write(hash, hasher);
+        let top = tophash(hash);
+        let head = self.write_head(hash);
+        let mut bucket = head;
+        let mut free: Option<Slot<K, V>> = None;
+        loop {
+            // SAFETY: after `prepare_write` the key's chain in the current array is live.
+            let group = unsafe { bucket.group() };
+            for index in group.match_byte(top) {
+                // SAFETY: matching tophash means a full slot.
+                if eq(unsafe { &*bucket.key(index) }) {
+                    return Ok(Slot { bucket, index });
+                }
+            }
+            if free.is_none() {
+                if let Some(index) = group.match_empty().first() {
+                    free = Some(Slot { bucket, index });
+                }
+            }
+            if group.has_empty_rest() {
+                break;
+            }
+            // SAFETY: as above.
+            match unsafe { bucket.overflow() } {
+                Some(next) => bucket = next,
+                None => break,
+            }
+        }
+        // The key is absent. Past the load factor, or with too many overflow buckets, start a
+        // growth and find the slot again in the new array (Go's `goto again`).
+        if !self.growing()
+            && (over_load_factor(self.count + 1, self.b())
+                || too_many_overflow_buckets(self.noverflow, self.b()))
+        {
+            self.hash_grow();
+            self.grow_work(hash, hasher);
+            return Err(self.find_insert_slot(self.write_head(hash)));
+        }
+        match free {
+            Some(slot) => Err(slot),
+            // The chain is full: chain an overflow bucket after its last bucket.
+            None => Err(Slot {
+                bucket: self.new_overflow(bucket),
+                index: 0,
+            }),
+        }
+    }
+
+    /// The head of the key's chain in the current array. Only valid after `prepare_write`.
+    #[inline]
+    fn write_head(&self, hash: u64) -> Bucket<K, V> {
+        let buckets = self.buckets.as_ref().expect("allocated by prepare_write");
+        buckets.bucket(hash as usize & buckets.mask())
+    }
+
+    /// The first empty slot of a live chain, chaining an overflow bucket if it is full.
+    fn find_insert_slot(&mut self, head: Bucket<K, V>) -> Slot<K, V> {
+        let mut bucket = head;
+        loop {
+            // SAFETY: `head` is a live chain of the current array (caller).
+            let group = unsafe { bucket.group() };
+            if let Some(index) = group.match_empty().first() {
+                return Slot { bucket, index };
+            }
+            // SAFETY: as above.
+            match unsafe { bucket.overflow() } {
+                Some(next) => bucket = next,
+                None => {
+                    return Slot {
+                        bucket: self.new_overflow(bucket),
+                        index: 0,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Inserts a pair into an empty slot returned by `find_or_find_insert_slot`.
+    ///
+    /// # Safety
+    /// `slot` is the `Err` of the last `find_or_find_insert_slot` call with this `hash`, and
+    /// the map was not written since.
+    #[inline]
+    pub(crate) unsafe fn insert_in_slot(
+        &mut self,
+        slot: Slot<K, V>,
+        hash: u64,
+        key: K,
+        value: V,
+    ) -> (&mut K, &mut V) {
+        // SAFETY: the slot is empty and in a live chain (caller).
+        unsafe {
+            debug_assert!(is_empty(slot.bucket.tophash(slot.index)));
+            slot.bucket.write(slot.index, key, value);
+            slot.bucket.set_tophash(slot.index, tophash(hash));
+        }
+        self.count += 1;
+        // SAFETY: just filled.
+        unsafe { self.pair_mut(slot) }
+    }
+
+    /// Removes the key for which `eq` is true, evacuating first while growing.
+    pub(crate) fn remove(
+        &mut self,
+        hash: u64,
+        eq: impl FnMut(&K) -> bool,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Option<(K, V)> {
+        if self.count == 0 {
+            return None;
+        }
+        self.prepare_write(hash, hasher);
+        let slot = self.find(hash, eq)?;
+        // SAFETY: found just now in the key's live chain, which starts at `write_head`
+        // because `prepare_write` evacuated the key's old bucket.
+        Some(unsafe { self.erase(self.write_head(hash), slot) })
+    }
+
+    /// Removes the pair in a full slot of the chain starting at `head` (Go's `mapdelete`
+    /// tail: mark `emptyOne`, then turn a trailing run of `emptyOne` into `emptyRest`).
+    /// May start an automatic shrink.
+    ///
+    /// # Safety
+    /// `slot` is full, in the live chain starting at `head`, and the map was not written since
+    /// it was found.
+    pub(crate) unsafe fn erase(&mut self, head: Bucket<K, V>, slot: Slot<K, V>) -> (K, V) {
+        // SAFETY: forwarded from the caller.
+        let pair = unsafe { self.erase_no_shrink(head, slot) };
+        self.maybe_start_shrink();
+        pair
+    }
+
+    /// [`RawMap::erase`] without the automatic shrink (for `retain`, which walks the chains).
+    ///
+    /// # Safety
+    /// As for [`RawMap::erase`].
+    pub(crate) unsafe fn erase_no_shrink(
+        &mut self,
+        head: Bucket<K, V>,
+        slot: Slot<K, V>,
+    ) -> (K, V) {
+        let Slot {
+            mut bucket,
+            mut index,
+        } = slot;
+        // SAFETY: the slot is full and its chain live (caller); we own the pair from here.
+        let pair = unsafe { bucket.take(index) };
+        self.count -= 1;
+        // SAFETY: every bucket touched below is in the same live chain.
+        unsafe {
+            bucket.set_tophash(index, EMPTY_ONE);
+            let next_is_rest = if index == BUCKET_CNT - 1 {
+                bucket
+                    .overflow()
+                    .is_none_or(|next| next.tophash(0) == EMPTY_REST)
+            } else {
+                bucket.tophash(index + 1) == EMPTY_REST
+            };
+            if next_is_rest {
+                // Walk backwards over the chain turning emptyOne into emptyRest.
+                loop {
+                    bucket.set_tophash(index, EMPTY_REST);
+                    if index == 0 {
+                        if bucket == head {
+                            break;
+                        }
+                        let mut prev = head;
+                        while prev.overflow() != Some(bucket) {
+                            prev = prev.overflow().expect("bucket is in the chain");
+                        }
+                        bucket = prev;
+                        index = BUCKET_CNT - 1;
+                    } else {
+                        index -= 1;
+                    }
+                    if bucket.tophash(index) != EMPTY_ONE {
+                        break;
+                    }
+                }
+            }
+        }
+        pair
+    }
+
+    /// Marks a full slot empty after its pair was moved out by an owning iterator. Leaves
+    /// `emptyOne` (never `emptyRest`), which is always consistent.
+    ///
+    /// # Safety
+    /// The slot was full and its pair has been moved out.
+    pub(crate) unsafe fn forget_taken(&mut self, slot: Slot<K, V>) {
+        // SAFETY: the slot is in a live chain (caller).
+        unsafe { slot.bucket.set_tophash(slot.index, EMPTY_ONE) };
+        self.count -= 1;
+    }
+
+    /// Takes a bucket from the pre-allocated pool, or allocates one, and chains it after
+    /// `last` (Go's `newoverflow`).
+    fn new_overflow(&mut self, last: Bucket<K, V>) -> Bucket<K, V> {
+        let buckets = self.buckets.as_ref().expect("allocated");
+        let overflow = if self.next_overflow < buckets.len() + pool_len(buckets.b()) {
+            let bucket = buckets.bucket(self.next_overflow);
+            self.next_overflow += 1;
+            // SAFETY: pool buckets past `next_overflow` are unused memory of the array.
+            unsafe { bucket.init_empty() };
+            bucket
+        } else {
+            alloc_overflow()
+        };
+        self.noverflow += 1;
+        // SAFETY: `last` is an initialised bucket of a live chain of the current array.
+        unsafe { last.set_overflow(Some(overflow)) };
+        overflow
+    }
+
+    /// Removes the pair in a full slot of the key's chain in the current array (the slot of an
+    /// entry found by `find_or_find_insert_slot`).
+    ///
+    /// # Safety
+    /// `slot` is the `Ok` of the last `find_or_find_insert_slot` call with this `hash`, and the
+    /// map was not written since.
+    pub(crate) unsafe fn remove_found(&mut self, hash: u64, slot: Slot<K, V>) -> (K, V) {
+        // SAFETY: `find_or_find_insert_slot` evacuated the key's old bucket, so its chain
+        // starts at `write_head` (caller's contract).
+        unsafe { self.erase(self.write_head(hash), slot) }
+    }
+
+    /// Starts a shrink when the map has become much emptier than its array (Go never shrinks).
+    pub(crate) fn maybe_start_shrink(&mut self) {
+        let b = self.b();
+        if b > self.min_b
+            && !self.growing()
+            && self.count < capacity_of(b) / SHRINK_DIVISOR
+            && b > 0
+        {
+            self.start_resize(b - 1);
+        }
+    }
+
+    /// A random-order iterator over the live slots.
+    pub(crate) fn iter(&self) -> RawIter<K, V> {
+        RawIter::new(self)
+    }
+
+    /// Calls `f` with every live chain head (used by drop, clear, stats and the checker).
+    /// `old` tells which array the head is in.
+    fn for_each_live_head(&self, mut f: impl FnMut(Bucket<K, V>, bool, usize)) {
+        let Some(buckets) = &self.buckets else { return };
+        match &self.oldbuckets {
+            None => (0..buckets.len()).for_each(|i| f(buckets.bucket(i), false, i)),
+            Some(old) => {
+                for i in 0..old.len() {
+                    if !Self::old_evacuated(old.get(), self.nevacuate, i) {
+                        f(old.bucket(i), true, i);
+                    }
+                }
+                for j in 0..buckets.len() {
+                    if self.new_bucket_initialised(j) {
+                        f(buckets.bucket(j), false, j);
+                    }
+                }
+            }
+        }
+    }
+
+    /// While growing: whether main bucket `j` of the current array is initialised, i.e. one
+    /// of the old buckets that evacuate into it was evacuated.
+    fn new_bucket_initialised(&self, j: usize) -> bool {
+        let (Some(new), Some(old)) = (&self.buckets, &self.oldbuckets) else {
+            return true;
+        };
+        if new.b() >= old.b() {
+            Self::old_evacuated(old.get(), self.nevacuate, j & old.mask())
+        } else {
+            let step = new.len();
+            (j..old.len())
+                .step_by(step)
+                .any(|i| Self::old_evacuated(old.get(), self.nevacuate, i))
+        }
+    }
+
+    /// Drops every pair, counting each down as it goes, so a panicking `Drop` leaves a
+    /// consistent map holding the pairs not yet dropped (they leak if the map is then dropped
+    /// while unwinding; nothing is dropped twice).
+    fn drop_elements(&mut self) {
+        if !(Stored::<K>::NEEDS_DROP || Stored::<V>::NEEDS_DROP) || self.count == 0 {
+            return;
+        }
+        let mut iter = self.iter();
+        while let Some(slot) = iter.next_slot() {
+            // SAFETY: the iterator yields full live slots; we mark the slot empty before
+            // dropping so a panic in drop cannot lead to a second drop.
+            unsafe {
+                slot.bucket.set_tophash(slot.index, EMPTY_ONE);
+                self.count -= 1;
+                slot.bucket.drop_slot(slot.index);
+            }
+        }
+    }
+
+    /// Frees the heap-allocated overflow buckets of every live chain (not their contents).
+    fn free_overflow_chains(&mut self) {
+        let arrays: [Option<ArrayRef<K, V>>; 2] = [
+            self.buckets.as_ref().map(|a| a.get()),
+            self.oldbuckets.as_ref().map(|a| a.get()),
+        ];
+        self.for_each_live_head(|head, old, _| {
+            let array = arrays[old as usize].expect("array of a live head");
+            // SAFETY: a live head's overflow links point to initialised buckets; each heap
+            // bucket belongs to exactly one chain, so it is freed once.
+            unsafe {
+                let mut next = head.overflow();
+                head.set_overflow(None);
+                while let Some(bucket) = next {
+                    next = bucket.overflow();
+                    if !array.contains(bucket) {
+                        free_overflow(bucket);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Removes every pair, keeping the current bucket array (reset to empty).
+    pub(crate) fn clear(&mut self) {
+        if self.buckets.is_none() || (self.count == 0 && !self.growing() && self.noverflow == 0) {
+            return;
+        }
+        self.drop_elements();
+        self.count = 0;
+        self.free_overflow_chains();
+        self.oldbuckets = None;
+        let buckets = self.buckets.as_ref().expect("checked above");
+        for i in 0..buckets.len() {
+            // SAFETY: main buckets are ours; their pairs were dropped and overflow freed.
+            unsafe { buckets.bucket(i).init_empty() };
+        }
+        self.next_overflow = buckets.len();
+        self.noverflow = 0;
+        self.nevacuate = 0;
+    }
+
+    /// Statistics and the chain-length histogram (walks every bucket).
+    pub(crate) fn stats(&self) -> MapStats {
+        debug::stats(self)
+    }
+
+    /// A read-only picture of the bucket arrays for the tour and the visualiser.
+    pub(crate) fn layout_view(&self, describe: impl FnMut(&K, &V) -> String) -> LayoutView {
+        debug::layout_view(self, describe)
+    }
+
+    /// Checks every structural invariant; `hasher` recomputes key hashes.
+    pub(crate) fn check_invariants(&self, hasher: impl Fn(&K) -> u64) -> Result<(), String> {
+        debug::check_invariants(self, hasher)
+    }
+}
+
+impl<K, V> Drop for RawMap<K, V> {
+    fn drop(&mut self) {
+        self.drop_elements();
+        self.free_overflow_chains();
+        // The arrays themselves are freed by their own `Drop`.
+    }
+}
+
+impl<K: Clone, V: Clone> Clone for RawMap<K, V> {
+    /// Copies the structure bucket by bucket (same B, same chains, same growth progress), so
+    /// cloning needs neither `Hash` nor `Eq`, like std's. If a `clone` panics, the partial
+    /// copy is a consistent map and its `Drop` frees what was cloned so far.
+    fn clone(&self) -> Self {
+        let mut new = RawMap::new();
+        let Some(src_new) = &self.buckets else {
+            return new;
+        };
+        new.min_b = self.min_b;
+        new.nevacuate = self.nevacuate;
+        new.buckets = Some(BucketArray::new_uninit(src_new.b()));
+        new.next_overflow = src_new.len();
+        new.oldbuckets = self
+            .oldbuckets
+            .as_ref()
+            .map(|o| BucketArray::new_uninit(o.b()));
+        // First give every head of the copy its final "shape" (empty or evacuated marks), so
+        // that the copy is a valid map whatever clone panics later.
+        if let (Some(src_old), Some(dst_old)) = (&self.oldbuckets, &new.oldbuckets) {
+            for i in 0..src_old.len() {
+                // SAFETY: old main buckets at or above `old_released_below` are initialised and
+                // intact; below it they are evacuated. The copy's buckets are fresh memory.
+                unsafe {
+                    let marks = if i < self.old_released_below {
+                        [tophash::EVACUATED_EMPTY; BUCKET_CNT]
+                    } else {
+                        src_old.bucket(i).tophashes()
+                    };
+                    dst_old.bucket(i).init_empty();
+                    if is_evacuated_mark(marks[0]) {
+                        dst_old.bucket(i).set_tophashes(marks);
+                    }
+                }
+            }
+        }
+        let dst_new = new.buckets.as_ref().expect("just set").get();
+        for j in 0..dst_new.len() {
+            if self.new_bucket_initialised(j) {
+                // SAFETY: fresh memory of the copy's array.
+                unsafe { dst_new.bucket(j).init_empty() };
+            }
+        }
+        let dst_old = new.oldbuckets.as_ref().map(|a| a.get());
+        self.for_each_live_head(|src_head, old, i| {
+            let dst_head = if old {
+                dst_old.expect("growing").bucket(i)
+            } else {
+                dst_new.bucket(i)
+            };
+            let (mut src, mut dst) = (src_head, dst_head);
+            loop {
+                // SAFETY: `src` is in a live chain of `self`; `dst` an initialised bucket of
+                // the copy whose slots are filled one by one, tophash last, so the copy is
+                // consistent at every step.
+                unsafe {
+                    for index in 0..BUCKET_CNT {
+                        let top = src.tophash(index);
+                        if is_full(top) {
+                            let key = (*src.key(index)).clone();
+                            let value = (*src.value(index)).clone();
+                            dst.write(index, key, value);
+                            new.count += 1;
+                        }
+                        dst.set_tophash(index, top);
+                    }
+                    match src.overflow() {
+                        None => break,
+                        Some(next) => {
+                            src = next;
+                            dst = if old {
+                                let b = alloc_overflow();
+                                dst.set_overflow(Some(b));
+                                b
+                            } else {
+                                new.new_overflow(dst)
+                            };
+                        }
+                    }
+                }
+            }
+        });
+        debug_assert_eq!(new.count, self.count);
+        debug_assert_eq!(new.noverflow, self.noverflow);
+        new
+    }
+}

@@ -1,0 +1,168 @@
+//! Model-based tests: random operation sequences on `gomap::HashMap` checked step by step
+//! against `std::collections::HashMap`, with `check_invariants()` after every operation.
+//! Run with three hashers (good, few distinct hashes, all colliding) and small key spaces so
+//! that collisions, tombstones, overflow chains and growth in flight are the normal case.
+
+mod common;
+
+use std::collections::HashMap as StdMap;
+use std::hash::BuildHasher;
+
+use common::{Colliding, FewHashes};
+use gomap::hash_map::Entry;
+use gomap::{DefaultHashBuilder, HashMap};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+enum Op {
+    Insert(u16, u32),
+    Remove(u16),
+    Get(u16),
+    EntryAdd(u16, u32),
+    EntryRemove(u16),
+    Retain(u16),
+    Clear,
+    ShrinkToFit,
+    Reserve(u16),
+    FinishGrowth,
+    Iterate,
+    Clone,
+    DrainSome(u8),
+}
+
+fn op(keys: u16) -> impl Strategy<Value = Op> {
+    prop_oneof![
+        30 => (0..keys, any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
+        15 => (0..keys).prop_map(Op::Remove),
+        10 => (0..keys).prop_map(Op::Get),
+        8 => (0..keys, any::<u32>()).prop_map(|(k, v)| Op::EntryAdd(k, v)),
+        5 => (0..keys).prop_map(Op::EntryRemove),
+        2 => (1..8u16).prop_map(Op::Retain),
+        1 => Just(Op::Clear),
+        1 => Just(Op::ShrinkToFit),
+        1 => (0..300u16).prop_map(Op::Reserve),
+        1 => Just(Op::FinishGrowth),
+        2 => Just(Op::Iterate),
+        1 => Just(Op::Clone),
+        1 => (0..20u8).prop_map(Op::DrainSome),
+    ]
+}
+
+fn run<S: BuildHasher + Clone>(hasher: S, ops: &[Op]) {
+    let mut map: HashMap<u16, u32, S> = HashMap::with_hasher(hasher);
+    let mut model: StdMap<u16, u32> = StdMap::new();
+    for (step, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Insert(k, v) => assert_eq!(map.insert(k, v), model.insert(k, v)),
+            Op::Remove(k) => assert_eq!(map.remove(&k), model.remove(&k)),
+            Op::Get(k) => {
+                assert_eq!(map.get(&k), model.get(&k));
+                assert_eq!(map.get_key_value(&k), model.get_key_value(&k));
+            }
+            Op::EntryAdd(k, v) => {
+                let got = *map
+                    .entry(k)
+                    .and_modify(|x| *x = x.wrapping_add(v))
+                    .or_insert(v);
+                let want = *model
+                    .entry(k)
+                    .and_modify(|x| *x = x.wrapping_add(v))
+                    .or_insert(v);
+                assert_eq!(got, want);
+            }
+            Op::EntryRemove(k) => {
+                let got = match map.entry(k) {
+                    Entry::Occupied(e) => Some(e.remove_entry()),
+                    Entry::Vacant(_) => None,
+                };
+                assert_eq!(got, model.remove_entry(&k));
+            }
+            Op::Retain(m) => {
+                map.retain(|k, v| {
+                    *v = v.wrapping_add(1);
+                    k % m != 0
+                });
+                model.retain(|k, v| {
+                    *v = v.wrapping_add(1);
+                    k % m != 0
+                });
+            }
+            Op::Clear => {
+                map.clear();
+                model.clear();
+            }
+            Op::ShrinkToFit => {
+                map.shrink_to_fit();
+                assert!(!map.stats().growing);
+            }
+            Op::Reserve(n) => {
+                map.reserve(n as usize);
+                assert!(map.capacity() >= map.len() + n as usize);
+            }
+            Op::FinishGrowth => {
+                map.finish_growth();
+                assert!(!map.stats().growing);
+            }
+            Op::Iterate => {
+                let mut seen: Vec<_> = map.iter().map(|(&k, &v)| (k, v)).collect();
+                seen.sort();
+                let mut want: Vec<_> = model.iter().map(|(&k, &v)| (k, v)).collect();
+                want.sort();
+                assert_eq!(seen, want, "iteration at step {step}");
+                for (_, v) in map.iter_mut() {
+                    *v ^= 1;
+                }
+                for v in model.values_mut() {
+                    *v ^= 1;
+                }
+            }
+            Op::Clone => {
+                let copy = map.clone();
+                copy.check_invariants().unwrap();
+                assert_eq!(copy.stats().b, map.stats().b);
+                assert_eq!(copy.stats().growing, map.stats().growing);
+                let a: StdMap<_, _> = copy.into_iter().collect();
+                assert_eq!(a, model);
+            }
+            Op::DrainSome(n) => {
+                let mut drain = map.drain();
+                let taken: Vec<_> = drain.by_ref().take(n as usize).collect();
+                drop(drain);
+                for (k, v) in taken {
+                    assert_eq!(model.remove(&k), Some(v));
+                }
+                model.clear();
+            }
+        }
+        assert_eq!(map.len(), model.len(), "len after step {step}: {op:?}");
+        if let Err(e) = map.check_invariants() {
+            panic!("invariant broken after step {step} ({op:?}): {e}");
+        }
+    }
+    let got: StdMap<_, _> = map.iter().map(|(&k, &v)| (k, v)).collect();
+    assert_eq!(got, model);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn matches_std_with_default_hasher(ops in prop::collection::vec(op(400), 1..600)) {
+        run(DefaultHashBuilder::default(), &ops);
+    }
+
+    #[test]
+    fn matches_std_with_tiny_key_space(ops in prop::collection::vec(op(24), 1..300)) {
+        run(DefaultHashBuilder::default(), &ops);
+    }
+
+    #[test]
+    fn matches_std_with_few_hashes(ops in prop::collection::vec(op(200), 1..400)) {
+        run(FewHashes, &ops);
+    }
+
+    #[test]
+    fn matches_std_with_colliding_hasher(ops in prop::collection::vec(op(60), 1..200)) {
+        run(Colliding, &ops);
+    }
+}
