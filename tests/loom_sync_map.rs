@@ -177,3 +177,51 @@ fn dirty_only_delete_races_cas() {
         assert_final(&map, &[]);
     });
 }
+
+/// `unexpunge_locked` (a store to an expunged key, under the mutex) racing a delete of the same
+/// key and a miss that promotes the dirty map.
+#[test]
+fn unexpunge_races_delete_and_promotion() {
+    loom::model(|| {
+        let map = Arc::new(map_with_deleted(1));
+        map.store(2, 20); // dirty_locked: entry 1 (nil) is expunged, dirty = {2}
+        let m1 = map.clone();
+        let t1 = thread::spawn(move || m1.store(1, 10));
+        let m2 = map.clone();
+        let t2 = thread::spawn(move || {
+            let deleted = m2.load_and_delete(&1);
+            m2.load(&9); // a miss: may promote (misses >= len(dirty))
+            deleted
+        });
+        t1.join().unwrap();
+        match t2.join().unwrap() {
+            Some(10) => assert_final(&map, &[(2, 20)]),
+            None => assert_final(&map, &[(1, 10), (2, 20)]),
+            other => panic!("impossible {other:?}"),
+        }
+    });
+}
+
+/// `range` (which promotes first) racing a store of a new key and a promoting miss: it sees every
+/// key stored before it began, once.
+#[test]
+fn range_races_new_key_and_promotion() {
+    loom::model(|| {
+        let map = Arc::new(Map::new());
+        map.store(1, 10); // dirty only: range must promote to see it
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            m.store(2, 20);
+            m.load(&9)
+        });
+        let mut seen = Vec::new();
+        map.range(|&k, &v| {
+            seen.push((k, v));
+            true
+        });
+        seen.sort();
+        assert!(seen == [(1, 10)] || seen == [(1, 10), (2, 20)], "{seen:?}");
+        assert_eq!(t.join().unwrap(), None);
+        assert_final(&map, &[(1, 10), (2, 20)]);
+    });
+}

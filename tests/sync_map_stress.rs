@@ -13,6 +13,15 @@ use sync_map_common::{Colliding, MapInterface, RwLockMap};
 
 const THREADS: u64 = 4;
 
+/// Multiplies the operation counts: `GOMAP_STRESS_SCALE=50 cargo test --release --test
+/// sync_map_stress` for a long soak (the default keeps CI and valgrind runs short).
+fn scale() -> u64 {
+    std::env::var("GOMAP_STRESS_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
 /// A tiny deterministic PRNG (xorshift), so failures reproduce per seed.
 struct Rng(u64);
 impl Rng {
@@ -46,7 +55,7 @@ fn disjoint(map: &dyn MapInterface<u64, u64>) {
             s.spawn(move || {
                 let mut model = std::collections::HashMap::new();
                 let mut rng = Rng(t + 1);
-                for _ in 0..20_000 {
+                for _ in 0..20_000 * scale() {
                     let k = t * per + rng.next() % per;
                     let v = rng.next() % 1000;
                     match rng.next() % 8 {
@@ -107,7 +116,7 @@ fn overlapping(map: &dyn MapInterface<u64, u64>) {
         for t in 0..THREADS {
             s.spawn(move || {
                 let mut rng = Rng(t + 7);
-                for i in 0..20_000u64 {
+                for i in 0..20_000 * scale() {
                     let k = rng.next() % keys;
                     let check = |v: Option<u64>| {
                         if let Some(v) = v {
@@ -221,7 +230,7 @@ fn compare_and_swap_loses_no_increment() {
 /// plus what remains are exactly the values stored.
 fn exactly_once(map: &dyn MapInterface<u64, u64>) {
     let keys = 8;
-    let per = 5_000;
+    let per = 5_000 * scale();
     let returned: Vec<Vec<u64>> = thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
