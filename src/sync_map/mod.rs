@@ -180,8 +180,21 @@ struct Locked<K, V, S> {
 /// A concurrent map with Go's `sync.Map` design: lock-free reads and in-place updates of
 /// existing keys, a mutex only for new keys and for reads that miss the snapshot.
 ///
-/// It is best, like Go's, when keys are written once and read many times, or when threads work
-/// on disjoint key sets. See the [module documentation](self) for the design.
+/// It is best, like Go's, when keys are written once and read many times (a grow-only cache):
+/// reads then take no lock and write nothing shared. It is a poor fit for write-heavy
+/// workloads: every overwrite allocates and retires a value, every new key takes the mutex, and
+/// the first new key after a promotion copies the whole snapshot.
+///
+/// # Design
+///
+/// Go's: a read snapshot `{ m, amended }` behind an atomic pointer, consulted without a lock; a
+/// dirty map under a mutex holding every live key once a key has been added since the last
+/// promotion; a miss counter that promotes the dirty map to be the next snapshot once
+/// `misses >= len(dirty)`; entries shared by both maps whose value pointer is a value, nil
+/// (deleted) or expunged (deleted and left out of the dirty map). Replaced snapshots and values
+/// are reclaimed with a per-map [`seize`] collector. The full essay opens
+/// `src/sync_map/mod.rs`; the state machine is documented on the entry's pointer in
+/// `src/sync_map/entry.rs`. [`stats`](Self::stats) shows where a map is in the cycle.
 ///
 /// ```
 /// use gomap::SyncMap;
