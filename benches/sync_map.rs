@@ -179,10 +179,10 @@ impl Workload {
         }
     }
 
-    /// One thread's share of the operations.
-    fn run<M: BenchMap>(self, map: &M, thread: u64, threads: u64, ops: u64) {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (thread + 1));
-        let mut fresh = N + thread; // new keys, disjoint per thread
+    /// One thread's share of the operations. New keys (read-mostly) start at `fresh`.
+    fn run<M: BenchMap>(self, map: &M, thread: u64, threads: u64, ops: u64, fresh: u64) {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (thread + 1) ^ fresh);
+        let mut fresh = fresh + thread; // new keys, disjoint per thread and per batch
         for _ in 0..ops {
             let r = rng.next();
             let k = (r >> 8) % N;
@@ -227,20 +227,27 @@ impl Workload {
 
 fn bench_one<M: BenchMap>(c: &mut Criterion, workload: Workload, threads: u64) {
     let mut group = c.benchmark_group(format!("{}/{}t", workload.name(), threads));
+    // One map per benchmark, reused by every batch (as Go's benchmarks use one map for b.N):
+    // the measurement is of the steady state, not of building the map (for `SyncMap`, the
+    // one-off copy of the snapshot at the first new key after the prefill's promotion).
+    let map = M::default();
+    workload.prefill(&map);
+    let mut next_fresh = N;
     group.bench_function(BenchmarkId::from_parameter(M::NAME), |b| {
         b.iter_custom(|iters| {
-            let map = M::default();
-            workload.prefill(&map);
+            let map = &map;
+            let fresh = next_fresh;
+            next_fresh += iters + threads;
             let barrier = Barrier::new(threads as usize);
             let per_thread = iters.div_ceil(threads);
             let elapsed: Vec<Duration> = std::thread::scope(|s| {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| {
-                        let (map, barrier) = (&map, &barrier);
+                        let barrier = &barrier;
                         s.spawn(move || {
                             barrier.wait();
                             let start = Instant::now();
-                            workload.run(map, t, threads, per_thread);
+                            workload.run(map, t, threads, per_thread, fresh);
                             start.elapsed()
                         })
                     })
