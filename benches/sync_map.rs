@@ -11,8 +11,13 @@
 //! * `write_heavy`: 10 % load, 40 % store, 40 % delete, 10 % `load_or_store` on shared keys.
 //!
 //! Reported time is wall time divided by the total number of operations of all threads (Go's
-//! `b.RunParallel` ns/op). Run: `cargo bench --bench sync_map -- --warm-up-time 1
-//! --measurement-time 2`.
+//! `b.RunParallel` ns/op). Each benchmark builds and prefills one map and reuses it for every
+//! batch, so what is measured is the steady state (as Go's benchmarks run `b.N` operations on one
+//! map). Run (about two minutes):
+//!
+//! ```text
+//! cargo bench --bench sync_map -- --warm-up-time 0.5 --measurement-time 1.5
+//! ```
 
 use std::collections::HashMap;
 use std::hint::black_box;

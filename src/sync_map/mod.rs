@@ -95,6 +95,18 @@
 //! its `membarrier`-based guards keep the read side free of a full fence. So: seize, with a
 //! batch size of `RETIRE_BATCH` = 128.
 //!
+//! # What an operation costs
+//!
+//! A `load` of a key in the snapshot: enter and leave the guard (thread-local slots: `membarrier`
+//! spares the read side a fence; leaving costs one uncontended atomic swap), hash, probe
+//! `read.m`, then two dependent loads: the entry's pointer and the value it points to (the same
+//! cache line while the value is still the entry's inline first one). No shared cache line is written, so
+//! readers scale. An overwrite of a key in the snapshot: a `Box` allocation, one CAS, and a
+//! retirement (freed later by seize). A new key: the mutex, two lookups and an insert into
+//! `dirty`, and, for the first new key after a promotion, an O(n) copy of the snapshot
+//! (`dirty_locked`): Go's design, amortised over the `len(dirty)` misses that must precede the
+//! next promotion, but a latency spike for the one store that pays it.
+//!
 //! # `len` under concurrency
 //!
 //! `live` counts entries holding a value. It is updated right after the entry's own RMW, so it
