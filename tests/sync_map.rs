@@ -242,3 +242,70 @@ fn serde_round_trip() {
     assert_eq!(back.load("a"), Some(vec![1, 2]));
     back.check_invariants();
 }
+
+#[test]
+fn dirty_copy_is_spread_over_locked_operations() {
+    let n = 1000u32;
+    let map: SyncMap<u32, u32> = (0..n).map(|k| (k, k)).collect(); // snapshot, no dirty map
+    for k in (0..n).step_by(10) {
+        map.delete(&k); // lock-free: nil entries, to be expunged by the copy
+    }
+    // Go would copy all 1000 entries in this one store; here it copies a handful.
+    map.store(n, n);
+    let s = map.stats();
+    assert!(s.copying && s.amended, "{s:?}");
+    let first = s.dirty_len.unwrap();
+    assert!(first <= 16, "the first new key copied {first} entries");
+    map.check_invariants();
+    // Every locked operation advances the copy by a bounded amount.
+    let mut k = n + 1;
+    let mut last = first;
+    while map.stats().copying {
+        map.store(k, k);
+        let now = map.stats().dirty_len.unwrap();
+        assert!(now - last <= 16, "one store copied {} entries", now - last);
+        last = now;
+        k += 1;
+        if k % 50 == 0 {
+            map.check_invariants();
+        }
+    }
+    map.check_invariants();
+    // Nothing was lost, deleted keys stayed deleted, and the next misses promote as usual.
+    assert_eq!(map.len() as u32, n - n / 10 + (k - n));
+    for key in 0..k {
+        assert_eq!(map.load(&key), (key >= n || key % 10 != 0).then_some(key));
+    }
+    // Loads of the new keys are misses; after len(dirty) of them the dirty map is promoted.
+    for _ in 0..2 * k {
+        if map.stats().promotions == 1 {
+            break;
+        }
+        map.load(&n);
+    }
+    let s = map.stats();
+    assert_eq!(
+        (s.promotions, s.dirty_len, s.read_len),
+        (1, None, k as usize - n as usize / 10),
+        "{s:?}"
+    );
+    map.check_invariants();
+}
+
+#[test]
+fn promotion_waits_for_the_copy() {
+    let map: SyncMap<u32, u32> = (0..100).map(|k| (k, k)).collect();
+    map.store(1000, 1000); // starts a copy of 100 entries; dirty holds a few of them + 1000
+                           // Misses (loads of absent keys) would promote once misses >= len(dirty), but not before the
+                           // copy is complete: a partial dirty map must never become the snapshot.
+    for i in 0..200 {
+        map.load(&(5000 + i));
+        map.check_invariants();
+        for k in [0, 50, 99, 1000] {
+            assert_eq!(map.load(&k), Some(k));
+        }
+    }
+    let s = map.stats();
+    assert!(!s.copying && s.promotions >= 1, "{s:?}");
+    assert_eq!(map.len(), 101);
+}

@@ -54,7 +54,7 @@ impl PartialEq for Val {
 }
 
 /// A map whose snapshot holds 0..n (1 and 3 deleted), with no dirty map: the next new key makes
-/// `dirty_locked` clone every key and expunge the deleted ones.
+/// `dirty_locked` start copying the snapshot (cloning keys, expunging the deleted entries).
 fn promoted(n: u32) -> SyncMap<Key, Val> {
     let map = SyncMap::new();
     for k in 0..n {
@@ -82,18 +82,35 @@ fn clone_panicking_while_building_dirty() {
     for nth in 1..=8 {
         let map = promoted(8);
         CLONE_PANIC.with(|c| c.set(nth));
-        let r = catch_unwind(AssertUnwindSafe(|| map.store(Key(100), Val(100))));
+        // The first new key starts the copy; it and the next locked operations each copy a few
+        // entries (cloning their keys), so the nth clone happens within a few stores.
+        let mut stored = Vec::new();
+        let mut panicked = false;
+        for k in 100..110 {
+            match catch_unwind(AssertUnwindSafe(|| map.store(Key(k), Val(k)))) {
+                Ok(()) => stored.push(k),
+                Err(_) => {
+                    panicked = true;
+                    break;
+                }
+            }
+        }
         CLONE_PANIC.with(|c| c.set(0));
-        assert!(r.is_err(), "clone #{nth} should have panicked");
-        // The half-built dirty map was discarded and the expunges undone.
-        assert_eq!(map.stats().dirty_len, None);
+        assert!(panicked, "clone #{nth} should have panicked");
+        // The copy kept its place: the entry whose clone panicked is retried, nothing is lost.
         assert_intact(&map, 8);
-        // Deleted keys revive lock-free (not expunged), and new keys still go in.
+        for &k in &stored {
+            assert_eq!(map.load(&Key(k)).map(|v| v.0), Some(k));
+        }
+        // Deleted keys revive, new keys still go in, and the copy completes.
         map.store(Key(1), Val(1));
-        map.store(Key(100), Val(100));
+        map.store(Key(200), Val(200));
+        map.range(|_, _| true); // finishes the copy and promotes
+        assert!(!map.stats().copying);
         map.check_invariants();
         assert_eq!(map.load(&Key(1)).map(|v| v.0), Some(1));
-        assert_eq!(map.load(&Key(100)).map(|v| v.0), Some(100));
+        assert_eq!(map.load(&Key(200)).map(|v| v.0), Some(200));
+        assert_eq!(map.len(), 8 + stored.len());
     }
 }
 

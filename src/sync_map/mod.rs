@@ -127,12 +127,14 @@ use crate::primitive::{
 };
 use crate::{DefaultHashBuilder, HashMap};
 
+mod copy;
 pub(crate) mod entry;
 mod ops;
 mod pinned;
 mod stats;
 mod traits;
 
+use copy::CopyCursor;
 use entry::Entry;
 pub use pinned::SyncMapRef;
 pub use stats::SyncMapStats;
@@ -140,6 +142,15 @@ pub use stats::SyncMapStats;
 /// How many retired objects a thread batches before trying to reclaim them (see the essay above
 /// for the measurement: 128 instead of seize's default 32 halves the retirement cost at 2 threads).
 pub(crate) const RETIRE_BATCH: usize = 128;
+
+/// How many snapshot entries each operation that takes the mutex copies into a dirty map under
+/// construction. Go copies the whole snapshot in the one store that adds the first new key after
+/// a promotion (`dirtyLocked`): O(n) in one call. Here that store and every later locked
+/// operation copy this many, so none pays more than O(`COPY_BUDGET`). With at least 2, a copy
+/// finishes before the misses that would promote (`misses >= len(dirty)`) can add up, unless
+/// most entries are deleted, so promotions are rarely delayed.
+const COPY_BUDGET: usize = 4;
+const _: () = assert!(COPY_BUDGET >= 2);
 
 /// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
 /// key, pointing at shared entries.
@@ -178,12 +189,17 @@ impl<K, V, S> ReadOnly<K, V, S> {
 
 /// The state behind the mutex.
 struct Locked<K, V, S> {
-    /// Go's `dirty`. Invariant: when `Some`, holds (the same `Arc`s as) every entry of the current
-    /// snapshot that is not expunged, plus every key added since; when `None`, the snapshot has no
-    /// expunged entry.
+    /// Go's `dirty`. Invariant: when `Some`, it and the entries that `copy` has not reached yet
+    /// together hold (the same `Arc`s as) every entry of the current snapshot that is not
+    /// expunged, plus every key added since; when `None`, the snapshot has no expunged entry.
     dirty: Option<EntryMap<K, V, S>>,
+    /// Go's `dirtyLocked` loop, spread over the operations that take the mutex (see
+    /// [`COPY_BUDGET`]). Invariant: `Some` only while `dirty` is `Some` and the copy of the
+    /// *current* snapshot is unfinished; cleared before that snapshot is replaced.
+    copy: Option<CopyCursor<K, V>>,
     /// Go's `misses`: loads that fell through to `dirty` since the last promotion.
-    /// Invariant: `misses < len(dirty)` after every `miss_locked` (else it promoted).
+    /// Invariant: `misses < len(dirty)` after every `miss_locked`, unless the copy is unfinished
+    /// (else it promoted).
     misses: usize,
     /// Promotions so far (for `stats`).
     promotions: u64,
@@ -314,6 +330,7 @@ impl<K, V, S> SyncMap<K, V, S> {
             read: AtomicPtr::new(Box::into_raw(Box::new(ReadOnly::new(m)))),
             mu: Mutex::new(Locked {
                 dirty: None,
+                copy: None,
                 misses: 0,
                 promotions: 0,
             }),
@@ -508,6 +525,7 @@ where
         let mut locked = self.lock();
         // Re-read: a promotion may have happened while we waited for the mutex.
         let read = self.load_read_only(guard);
+        self.locked_work(&mut locked, read);
         if let Some(e) = read.m.get(key) {
             return Some(e);
         }
@@ -529,14 +547,22 @@ where
     fn miss_locked(&self, locked: &mut Locked<K, V, S>, guard: &Guard<'_>) {
         locked.misses += 1;
         let dirty_len = locked.dirty.as_ref().map_or(0, |d| d.len());
-        if locked.misses < dirty_len {
+        // An unfinished copy delays the promotion (each locked operation advances it, so it
+        // finishes within len(snapshot) / COPY_BUDGET of them): promoting a partial dirty map
+        // would lose the keys not copied yet.
+        if locked.misses < dirty_len || locked.copy.is_some() {
             return;
         }
         self.promote_locked(locked, guard);
     }
 
     /// Makes `dirty` the new snapshot (Go's `m.read.Store(&readOnly{m: m.dirty})`).
+    /// The caller has finished the copy (`locked.copy` is `None`).
     fn promote_locked(&self, locked: &mut Locked<K, V, S>, guard: &Guard<'_>) {
+        assert!(
+            locked.copy.is_none(),
+            "promoting a partially copied dirty map"
+        );
         let m = locked
             .dirty
             .take()
@@ -551,37 +577,62 @@ where
         locked.promotions += 1;
     }
 
-    /// Go's `dirtyLocked`: if there is no dirty map, builds one from the snapshot's entries that
-    /// are not deleted, expunging the deleted ones.
+    /// Go's `dirtyLocked`: if there is no dirty map, starts one, to be filled with the snapshot's
+    /// entries that are not deleted (the deleted ones are expunged) by `copy_locked`, a few
+    /// entries per locked operation instead of all at once.
     fn dirty_locked(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>) {
         if locked.dirty.is_some() {
             return;
         }
-        /// Undoes the expunges if `K::clone` or `K::hash` panics halfway: with `dirty` left
-        /// `None`, the snapshot must hold no expunged entry.
-        struct Undo<'a, K, V, S>(&'a ReadOnly<K, V, S>);
-        impl<K, V, S> Drop for Undo<'_, K, V, S> {
-            fn drop(&mut self) {
-                for e in self.0.m.values() {
-                    e.unexpunge_locked();
-                }
-            }
-        }
-        let undo = Undo(read);
-        let mut dirty = HashMap::with_capacity_and_hasher(read.m.len(), self.hash_builder.clone());
-        for (k, e) in read.m.iter() {
-            let k = k.clone(); // user code: before the entry changes state
+        // No capacity: gomap's map grows incrementally, so the copy stays spread out.
+        locked.dirty = Some(HashMap::with_hasher(self.hash_builder.clone()));
+        // SAFETY: the cursor is dropped before `read` is replaced (`promote_locked` requires a
+        // finished copy; `clear` and `Drop` drop it first), and `read` is immutable.
+        locked.copy = Some(unsafe { CopyCursor::new(read) });
+    }
+
+    /// Advances the copy that `dirty_locked` started by up to `budget` entries of the snapshot
+    /// (Go's `dirtyLocked` loop body): each is expunged if deleted, else put into `dirty`.
+    fn copy_locked(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>, budget: usize) {
+        let Locked { dirty, copy, .. } = locked;
+        let Some(cursor) = copy.as_mut() else {
+            return;
+        };
+        debug_assert!(
+            cursor.is_over(read),
+            "copying a snapshot that is not current"
+        );
+        let dirty = dirty.as_mut().expect("a copy without a dirty map");
+        for _ in 0..budget {
+            let Some((k, e)) = cursor.peek() else {
+                *copy = None;
+                return;
+            };
+            // SAFETY: the cursor walks the current snapshot (checked above; see the invariant
+            // on `Locked::copy`), which is alive and immutable while we hold the mutex.
+            let (k, e) = unsafe { (&*k, &*e) };
+            // User code (`Clone`, then `Hash` in `insert`) may panic here: the cursor keeps the
+            // entry until `advance`, so the next step retries it. Retrying is safe: an entry
+            // expunged meanwhile is skipped, a live one was not inserted yet.
+            let k = k.clone();
             if !e.try_expunge_locked() {
-                dirty.insert(k, Arc::clone(e));
+                let replaced = dirty.insert(k, Arc::clone(e));
+                debug_assert!(replaced.is_none(), "an entry copied twice");
             }
+            cursor.advance();
         }
-        std::mem::forget(undo);
-        locked.dirty = Some(dirty);
+    }
+
+    /// The work every operation under the mutex does first: advance the copy.
+    fn locked_work(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>) {
+        self.copy_locked(locked, read, COPY_BUDGET);
     }
 }
 
 impl<K, V, S> Drop for SyncMap<K, V, S> {
     fn drop(&mut self) {
+        // The cursor borrows the snapshot: drop it first.
+        self.lock().copy = None;
         // Relaxed: `&mut self`, no other thread can touch the map.
         let read = self.read.load(Ordering::Relaxed);
         // SAFETY: `read` is a valid `Box` pointer (field invariant) and, with `&mut self`, no

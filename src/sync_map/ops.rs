@@ -62,6 +62,7 @@ where
         }
         let mut locked = self.lock();
         let read = self.load_read_only(guard);
+        self.locked_work(&mut locked, read);
         let previous = if let Some(e) = read.m.get(&key) {
             if e.is_expunged_locked() {
                 // Go's `if e.unexpungeLocked() { m.dirty[key] = e }`, insert first (see
@@ -82,6 +83,7 @@ where
                 // The first new key since the last promotion: build dirty, mark the snapshot.
                 self.dirty_locked(&mut locked, read);
                 read.set_amended();
+                self.locked_work(&mut locked, read); // the copy's first steps
             }
             let dirty = locked
                 .dirty
@@ -135,6 +137,7 @@ where
         }
         let mut locked = self.lock();
         let read = self.load_read_only(guard);
+        self.locked_work(&mut locked, read);
         let (actual, loaded) = if let Some(e) = read.m.get(&key) {
             if e.is_expunged_locked() {
                 let dirty = locked
@@ -155,6 +158,7 @@ where
             if !read.amended() {
                 self.dirty_locked(&mut locked, read);
                 read.set_amended();
+                self.locked_work(&mut locked, read); // the copy's first steps
             }
             let e = Entry::new(value);
             let entry = Self::detach(&e, guard);
@@ -257,6 +261,7 @@ where
         // be written after a concurrent `load_and_delete` detached it.
         let mut locked = self.lock();
         let read = self.load_read_only(&guard);
+        self.locked_work(&mut locked, read);
         if let Some(e) = read.m.get(key) {
             e.try_compare_and_swap(old, new, &guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(key)) {
@@ -341,6 +346,8 @@ where
         if !read.amended() {
             return read;
         }
+        // Range walks one complete snapshot: finish the copy (O(n), as the walk itself).
+        self.copy_locked(&mut locked, read, usize::MAX);
         self.promote_locked(&mut locked, guard);
         self.load_read_only(guard)
     }
@@ -368,6 +375,7 @@ where
         )));
         // AcqRel: as in `promote_locked`.
         let old = guard.swap(&self.read, Box::into_raw(empty), Ordering::AcqRel);
+        locked.copy = None; // it borrows the old snapshot
         let old_dirty = locked.dirty.take();
         locked.misses = 0;
         // SAFETY: `old` was the snapshot until our swap and is retired only below.
