@@ -294,18 +294,27 @@ fn dirty_copy_is_spread_over_locked_operations() {
 
 #[test]
 fn promotion_waits_for_the_copy() {
-    let map: SyncMap<u32, u32> = (0..100).map(|k| (k, k)).collect();
-    map.store(1000, 1000); // starts a copy of 100 entries; dirty holds a few of them + 1000
-                           // Misses (loads of absent keys) would promote once misses >= len(dirty), but not before the
-                           // copy is complete: a partial dirty map must never become the snapshot.
-    for i in 0..200 {
-        map.load(&(5000 + i));
-        map.check_invariants();
-        for k in [0, 50, 99, 1000] {
-            assert_eq!(map.load(&k), Some(k));
+    let map: SyncMap<u32, u32> = (0..400).map(|k| (k, k)).collect();
+    // Mostly deleted: the copy expunges these instead of inserting them, so len(dirty) grows
+    // slowly and the misses below reach it long before the copy has walked the snapshot.
+    for k in 0..400 {
+        if k % 50 != 0 {
+            map.delete(&k);
+        }
+    }
+    map.store(1000, 1000); // starts the copy
+                           // A promotion now would make a partial dirty map the snapshot and lose the live keys the
+                           // copy has not reached: it must wait until the copy is complete.
+    for i in 0..400 {
+        map.load(&(5000 + i)); // misses
+        if i % 8 == 0 {
+            map.check_invariants();
+        }
+        for k in (0..400).step_by(50).chain([1000]) {
+            assert_eq!(map.load(&k), Some(k), "key {k} after {i} misses");
         }
     }
     let s = map.stats();
     assert!(!s.copying && s.promotions >= 1, "{s:?}");
-    assert_eq!(map.len(), 101);
+    assert_eq!(map.len(), 9);
 }
