@@ -24,9 +24,9 @@
 //! * **Writes to an existing key** swap the entry's pointer by CAS, lock-free, as long as the
 //!   entry is not *expunged*.
 //! * **A new key** takes the mutex and goes into `dirty`. The first new key after a promotion
-//!   first builds `dirty` by copying every non-deleted entry of the snapshot (`dirty_locked`);
-//!   deleted (nil) entries are marked **expunged** instead of copied (`try_expunge_locked`), so the
-//!   snapshot can keep them while `dirty` does not.
+//!   first starts `dirty` (`dirty_locked`), to hold a copy of every non-deleted entry of the
+//!   snapshot; deleted (nil) entries are marked **expunged** instead of copied
+//!   (`try_expunge_locked`), so the snapshot can keep them while `dirty` does not.
 //! * **Promotion**: when `misses >= len(dirty)` (the copy has been paid for by as many slow
 //!   loads as it has entries) the dirty map *becomes* the new snapshot, by one pointer swap, and
 //!   `dirty` becomes `None`. `range` also promotes first, so it can walk one complete snapshot.
@@ -47,8 +47,18 @@
 //!   old entry is silently lost. Here `clear` moves each detached entry to *expunged*, so a racing
 //!   lock-free write fails over to the mutex and lands in the new map; this is also what keeps
 //!   `len` exact once the map is quiescent.
-//! * **Keys are cloned** (`K: Clone`) when `dirty_locked` copies the snapshot, where Go copies
-//!   interface words. Promotion moves the map and clones nothing.
+//! * **The copy into a new dirty map is spread out.** Go copies the whole snapshot inside the one
+//!   store that adds the first new key after a promotion: O(n) in a single call. Here
+//!   `dirty_locked` only starts the dirty map and a cursor over the (immutable) snapshot, and
+//!   that store and every later operation that takes the mutex copy [`COPY_BUDGET`] more entries
+//!   (`copy_locked`), so no call pays more than a constant (`range`, O(n) anyway, finishes the
+//!   copy). Until it is finished, "dirty holds every live key" reads "dirty plus the entries the
+//!   cursor has not reached", so a promotion waits for the copy; with a budget of at least 2 the
+//!   copy outpaces the misses that trigger promotion unless most entries are deleted. The
+//!   semantics are Go's: the copy is invisible to readers, which never look at `dirty` for a key
+//!   the snapshot has. And the dirty map is gomap's own, whose growth is incremental too.
+//! * **Keys are cloned** (`K: Clone`) when the snapshot is copied, where Go copies interface
+//!   words. Promotion moves the map and clones nothing.
 //! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
 //!   may still be read by other threads when it is replaced, so it cannot be moved out. The
 //!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
@@ -103,9 +113,8 @@
 //! cache line while the value is still the entry's inline first one). No shared cache line is written, so
 //! readers scale. An overwrite of a key in the snapshot: a `Box` allocation, one CAS, and a
 //! retirement (freed later by seize). A new key: the mutex, two lookups and an insert into
-//! `dirty`, and, for the first new key after a promotion, an O(n) copy of the snapshot
-//! (`dirty_locked`): Go's design, amortised over the `len(dirty)` misses that must precede the
-//! next promotion, but a latency spike for the one store that pays it.
+//! `dirty`, plus up to `2 × COPY_BUDGET` entries of a pending snapshot copy (Go pays the whole
+//! O(n) copy in the first new key after each promotion).
 //!
 //! # `len` under concurrency
 //!
@@ -211,7 +220,8 @@ struct Locked<K, V, S> {
 /// It is best, like Go's, when keys are written once and read many times (a grow-only cache):
 /// reads then take no lock and write nothing shared. It is a poor fit for write-heavy
 /// workloads: every overwrite allocates and retires a value, every new key takes the mutex, and
-/// the first new key after a promotion copies the whole snapshot.
+/// after each promotion the snapshot is copied again into a new dirty map (spread over the
+/// following locked operations, a few entries each, rather than Go's all-at-once copy).
 ///
 /// # Design
 ///
