@@ -443,6 +443,16 @@ impl<K, V> BucketArray<K, V> {
         }
     }
 
+    /// Bytes of the allocation (main buckets and pool).
+    pub(crate) fn byte_len(&self) -> usize {
+        Self::layout(self.b).size()
+    }
+
+    /// Address of the allocation.
+    pub(crate) fn base(&self) -> usize {
+        self.array.ptr.as_ptr() as usize
+    }
+
     /// The non-owning view of this array.
     #[inline]
     pub(crate) fn get(&self) -> ArrayRef<K, V> {

@@ -45,7 +45,9 @@ pub struct MapStats {
     pub chain_lengths: Vec<usize>,
     /// Entries moved by evacuation over the map's life.
     pub entries_evacuated: u64,
-    /// Heap bytes held by the map: bucket arrays, overflow buckets, boxed keys and values.
+    /// Heap bytes held by the map: bucket arrays, overflow buckets, boxed keys and values. An
+    /// old array (during a growth, or retiring after one) counts only for the pages not yet
+    /// returned to the OS.
     pub memory_bytes: usize,
 }
 
@@ -179,8 +181,16 @@ pub(super) fn stats<K, V>(map: &RawMap<K, V>) -> MapStats {
     let array_bytes = |b: u8| ((1usize << b) + pool_len(b)) * BucketLayout::<K, V>::SIZE;
     let boxed = usize::from(Stored::<K>::INDIRECT) * size_of::<K>()
         + usize::from(Stored::<V>::INDIRECT) * size_of::<V>();
+    // An old or retired array counts for what has not been returned to the OS yet.
+    let old_bytes = map.oldbuckets.as_ref().map_or(0, |o| {
+        o.byte_len() - map.old_release.released_from(o.base()).min(o.byte_len())
+    });
+    let retired_bytes = map.retired.as_ref().map_or(0, |(a, r)| {
+        a.byte_len() - r.released_from(a.base()).min(a.byte_len())
+    });
     let memory_bytes = map.buckets.as_ref().map_or(0, |a| array_bytes(a.b()))
-        + old.map_or(0, |o| array_bytes(o.b()))
+        + old_bytes
+        + retired_bytes
         + heap_overflow * BucketLayout::<K, V>::SIZE
         + map.count * boxed;
     MapStats {

@@ -9,25 +9,80 @@ use super::{over_load_factor, RawMap, Slot};
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
 const EVACUATION_SCAN_LIMIT: usize = 1024;
 
-/// Old-array pages are returned to the OS in chunks of this many pages (256 KiB of 4 KiB
-/// pages): one `madvise` call per chunk keeps the syscall cost per write small.
-#[cfg(unix)]
-const RELEASE_CHUNK_PAGES: usize = 64;
-
-#[cfg(unix)]
-fn page_size() -> usize {
-    use std::sync::OnceLock;
-    static PAGE: OnceLock<usize> = OnceLock::new();
-    // SAFETY: sysconf has no preconditions.
-    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        n if n > 0 => n as usize,
-        _ => 4096,
-    })
+/// Where the entries of one old chain go, worked out (hashing every key) before anything
+/// moves, so a panicking `Hash` leaves the map untouched.
+enum Plan {
+    /// Same-size growth: everything to the same index.
+    SameSize,
+    /// Doubling: bit `n` says whether the chain's `n`-th entry goes to Y. The first 64
+    /// entries (eight buckets: every chain of a decent hasher) need no allocation.
+    Double { low: u64, more: Vec<u64> },
+    /// Shrink: everything to the one new bucket with the same low bits.
+    Shrink,
+    /// Growth by several levels at once (`reserve`): each entry's full hash.
+    Spread(Vec<u64>),
 }
 
-/// Hashes of one old chain, computed before anything moves. Chains are short with a decent
-/// hasher, so the common case stays on the stack.
-const INLINE_HASHES: usize = 4 * BUCKET_CNT;
+impl Plan {
+    /// # Safety
+    /// `head` is a live chain of `(K, V)` buckets.
+    unsafe fn new<K, V>(
+        head: super::bucket::Bucket<K, V>,
+        old_b: u8,
+        new_b: u8,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Plan {
+        if new_b == old_b {
+            return Plan::SameSize;
+        }
+        if new_b < old_b {
+            return Plan::Shrink;
+        }
+        let (mut low, mut more, mut all) = (0u64, Vec::new(), Vec::new());
+        let mut n = 0usize;
+        let mut bucket = Some(head);
+        while let Some(b) = bucket {
+            // SAFETY: a live chain (caller); full slots hold live keys.
+            unsafe {
+                for index in b.group().match_full() {
+                    let hash = hasher(&*b.key(index));
+                    if new_b == old_b + 1 {
+                        let bit = hash >> old_b & 1;
+                        if n < 64 {
+                            low |= bit << n;
+                        } else {
+                            if n % 64 == 0 {
+                                more.push(0);
+                            }
+                            *more.last_mut().expect("pushed") |= bit << (n % 64);
+                        }
+                    } else {
+                        all.push(hash);
+                    }
+                    n += 1;
+                }
+                bucket = b.overflow();
+            }
+        }
+        if new_b == old_b + 1 {
+            Plan::Double { low, more }
+        } else {
+            Plan::Spread(all)
+        }
+    }
+
+    /// Doubling: whether the `n`-th entry of the chain goes to Y.
+    #[inline]
+    fn bit(&self, n: usize) -> bool {
+        match self {
+            Plan::Double { low, more } => {
+                let word = if n < 64 { *low } else { more[n / 64 - 1] };
+                word >> (n % 64) & 1 == 1
+            }
+            _ => false,
+        }
+    }
+}
 
 impl<K, V> RawMap<K, V> {
     /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
@@ -42,6 +97,9 @@ impl<K, V> RawMap<K, V> {
     pub(super) fn start_resize(&mut self, new_b: u8) {
         debug_assert!(!self.growing());
         assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
+        // A previous growth's old array still retiring is freed now (rare: growths are at
+        // least as many writes apart as the old array had buckets).
+        self.retired = None;
         let old = self.buckets.take().expect("resize of an allocated map");
         let new = BucketArray::new_uninit(new_b);
         self.next_overflow = new.len();
@@ -75,6 +133,7 @@ impl<K, V> RawMap<K, V> {
         while self.growing() {
             self.evacuate(self.nevacuate, hasher);
         }
+        self.retired = None;
     }
 
     /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
@@ -113,43 +172,14 @@ impl<K, V> RawMap<K, V> {
         let new = self.buckets.as_ref().expect("growing").get();
         let head = old.bucket(i);
         if !Self::old_evacuated(old, self.nevacuate, i) {
-            let (old_b, new_b) = (old.b(), new.b());
-            // Pass 1: hash every key before touching anything (user code may panic). A
-            // same-size growth or a shrink does not need the hashes.
-            let mut inline = [0u64; INLINE_HASHES];
-            let mut spilled = Vec::new();
-            let needs_hash = new_b > old_b;
-            if needs_hash {
-                let mut n = 0;
-                let mut bucket = Some(head);
-                while let Some(b) = bucket {
-                    // SAFETY: `head` is an unevacuated, so live, old chain.
-                    unsafe {
-                        for index in b.group().match_full() {
-                            let hash = hasher(&*b.key(index));
-                            if n < INLINE_HASHES {
-                                inline[n] = hash;
-                            } else {
-                                if n == INLINE_HASHES {
-                                    spilled.extend_from_slice(&inline);
-                                }
-                                spilled.push(hash);
-                            }
-                            n += 1;
-                        }
-                        bucket = b.overflow();
-                    }
-                }
-            }
-            let hashes: &[u64] = if spilled.is_empty() {
-                &inline
-            } else {
-                &spilled
-            };
+            // Pass 1 hashes every key before anything moves (user code may panic).
+            // SAFETY: `head` is an unevacuated, so live, old chain.
+            let plan = unsafe { Plan::new(head, old.b(), new.b(), hasher) };
 
             // Initialise the destinations. Growing: old bucket `i` owns new buckets
             // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
             // old buckets that map to it, and initialised by the first of them.
+            let (old_b, new_b) = (old.b(), new.b());
             if new_b >= old_b {
                 for k in 0..1usize << (new_b - old_b) {
                     // SAFETY: these main buckets are owned by old bucket `i` alone and
@@ -161,13 +191,11 @@ impl<K, V> RawMap<K, V> {
                 unsafe { new.bucket(i & new.mask()).init_empty() };
             }
 
-            // Pass 2: move. X/Y cursors fill exclusive destinations sequentially; a shrink
-            // fills the first empty slot of the shared destination chain.
-            let exclusive = new_b >= old_b && new_b - old_b <= 1;
-            let mut cursors = [
-                (new.bucket(i & new.mask()), 0usize),
-                (new.bucket((i + (1 << old_b)) & new.mask()), 0usize),
-            ];
+            // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
+            // same-size growth) fill sequentially from a cursor; otherwise each entry takes
+            // the first empty slot of its destination chain.
+            let mut x = (new.bucket(i & new.mask()), 0usize);
+            let mut y = (new.bucket((i | 1 << old_b) & new.mask()), 0usize);
             let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
             let mut n = 0;
             let mut bucket = Some(head);
@@ -177,32 +205,25 @@ impl<K, V> RawMap<K, V> {
                 // chains of the new array; each full slot is moved exactly once and its
                 // source never read again (the chain is retired below).
                 unsafe {
+                    let tops = src.tophashes();
                     for index in src.group().match_full() {
-                        let dest = if needs_hash {
-                            hashes[n] as usize & new.mask()
-                        } else {
-                            i & new.mask()
+                        let (slot, to_x) = match &plan {
+                            Plan::SameSize => (self.next_in(&mut x), true),
+                            Plan::Double { .. } if !plan.bit(n) => (self.next_in(&mut x), true),
+                            Plan::Double { .. } => (self.next_in(&mut y), false),
+                            Plan::Shrink => {
+                                (self.find_insert_slot(new.bucket(i & new.mask())), true)
+                            }
+                            Plan::Spread(hashes) => {
+                                let dest = hashes[n] as usize & new.mask();
+                                (self.find_insert_slot(new.bucket(dest)), dest == i)
+                            }
                         };
                         n += 1;
-                        let slot = if exclusive {
-                            let y = usize::from(dest != i);
-                            let (b, next) = &mut cursors[y];
-                            if *next == BUCKET_CNT {
-                                *b = self.new_overflow(*b);
-                                *next = 0;
-                            }
-                            *next += 1;
-                            Slot {
-                                bucket: *b,
-                                index: *next - 1,
-                            }
-                        } else {
-                            self.find_insert_slot(new.bucket(dest))
-                        };
                         src.move_slot(index, slot.bucket, slot.index);
-                        slot.bucket.set_tophash(slot.index, src.tophash(index));
+                        slot.bucket.set_tophash(slot.index, tops[index]);
                         if in_head {
-                            marks[index] = if dest == i { EVACUATED_X } else { EVACUATED_Y };
+                            marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
                         }
                     }
                     bucket = src.overflow();
@@ -232,6 +253,21 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
+    /// The next slot of an exclusive destination filled front to back, chaining an overflow
+    /// bucket when the current one is full.
+    #[inline]
+    fn next_in(&mut self, cursor: &mut (super::bucket::Bucket<K, V>, usize)) -> Slot<K, V> {
+        if cursor.1 == BUCKET_CNT {
+            cursor.0 = self.new_overflow(cursor.0);
+            cursor.1 = 0;
+        }
+        cursor.1 += 1;
+        Slot {
+            bucket: cursor.0,
+            index: cursor.1 - 1,
+        }
+    }
+
     /// Moves `nevacuate` past evacuated buckets; frees the old array when all are done
     /// (Go's `advanceEvacuationMark`).
     fn advance_evacuation_mark(&mut self) {
@@ -242,44 +278,43 @@ impl<K, V> RawMap<K, V> {
             self.nevacuate += 1;
         }
         if self.nevacuate == old.len() {
-            // Growth done. Heap overflow buckets were freed as each chain was evacuated, and
-            // most of the array's pages already went back to the OS, so this free is short.
-            self.oldbuckets = None;
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated; the
+            // array retires and the next writes return its remaining pages, a few at a time.
+            let old = self.oldbuckets.take().expect("growing");
+            self.retired = Some((old, self.old_release));
             self.nevacuate = 0;
             self.old_released_below = 0;
+            self.old_release = Default::default();
         } else {
             self.release_evacuated();
         }
     }
 
-    /// Returns the pages of the old buckets below `nevacuate` to the OS, a chunk at a time.
-    ///
-    /// Freeing a large populated array costs about 10 ms per 128 MB on Linux (the kernel
-    /// unmaps every page), which would land on the one write that finishes a growth. Those
-    /// buckets are never read again (`old_evacuated` answers from `nevacuate` below it), so
-    /// their pages can go back while the growth proceeds, a bounded chunk per write, leaving
-    /// the final free almost nothing to unmap.
+    /// Returns a few pages of the evacuated old buckets (below `nevacuate`) to the OS; see
+    /// `release.rs` for why.
     fn release_evacuated(&mut self) {
-        #[cfg(unix)]
-        {
-            let old = self.oldbuckets.as_ref().expect("growing").get();
-            let page = page_size();
-            let base = old.bucket(0).as_ptr() as usize;
-            let size = BucketLayout::<K, V>::SIZE;
-            let released_end = base + self.old_released_below * size;
-            let start = (released_end + page - 1) & !(page - 1);
-            let end = (base + self.nevacuate * size) & !(page - 1);
-            if end >= start + RELEASE_CHUNK_PAGES * page {
-                // SAFETY: `start..end` is page-aligned and lies inside the old array's
-                // allocation, over main buckets below `nevacuate` only: they are evacuated, hold
-                // no live pair or link, and are never read again (`old_released_below` is
-                // raised to cover them before any other read could happen). MADV_DONTNEED only
-                // drops their contents; the mapping stays valid until the array is freed.
-                unsafe {
-                    libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
-                }
-                self.old_released_below = (end - base).div_ceil(size);
-            }
+        let old = self.oldbuckets.as_ref().expect("growing");
+        let base = old.base();
+        let limit = base + self.nevacuate * BucketLayout::<K, V>::SIZE;
+        // SAFETY: main buckets below `nevacuate` are evacuated: no live pair or link, and never
+        // read again once `old_released_below` covers them, which it does right below, before
+        // any other read.
+        unsafe { self.old_release.step(base, limit) };
+        self.old_released_below = self
+            .old_release
+            .released_from(base)
+            .div_ceil(BucketLayout::<K, V>::SIZE);
+    }
+
+    /// Releases a few more pages of the retired old array, freeing it once all are gone.
+    pub(super) fn retire_step(&mut self) {
+        let Some((array, releaser)) = &mut self.retired else {
+            return;
+        };
+        let base = array.base();
+        // SAFETY: a retired array is fully evacuated; nothing points into it or reads it.
+        if unsafe { releaser.step(base, base + array.byte_len()) } {
+            self.retired = None;
         }
     }
 }
@@ -399,6 +434,29 @@ mod tests {
             let hash = hasher(&key);
             assert_eq!(map.remove(hash, |x| *x == key, &hasher), Some((key, key)));
         }
+        // When the growth ends, the old array retires and later writes release the rest of
+        // it a few pages at a time, then free it.
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        while map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        let (array, _) = map.retired.as_ref().expect("old array retired");
+        let steps = array.byte_len() / 4096 / super::super::release::PAGES_PER_STEP + 2;
+        let memory_while_retiring = map.stats().memory_bytes;
+        for _ in 0..steps {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        assert!(
+            map.retired.is_none(),
+            "retired array freed after {steps} writes"
+        );
+        assert!(map.stats().memory_bytes < memory_while_retiring);
+        map.check_invariants(hasher).unwrap();
         map.finish_growth(&hasher);
         map.check_invariants(hasher).unwrap();
     }

@@ -26,7 +26,7 @@
 //! # Growth (Go's `hashGrow` / `growWork` / `evacuate`)
 //!
 //! When an insert of a new key would push the load past 13/2 entries per bucket, or when the
-//! chains hold too many overflow buckets (2^min(B, 15)), [`RawMap::hash_grow`] allocates a new
+//! chains hold as many overflow buckets as main buckets, [`RawMap::hash_grow`] allocates a new
 //! array (twice as large, or the same size to compact the chains) and keeps the current one
 //! as `oldbuckets`. It moves nothing. From then on every insert or remove first *evacuates*
 //! the old bucket its key maps to, plus the old bucket at `nevacuate`, so the old array
@@ -60,6 +60,7 @@ mod bucket;
 mod debug;
 mod grow;
 mod iter;
+mod release;
 pub(crate) mod tophash;
 
 pub(crate) use bucket::Bucket;
@@ -72,8 +73,6 @@ use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_RE
 /// `loadFactorDen`) so the check stays in integers.
 const LOAD_FACTOR_NUM: usize = 13;
 const LOAD_FACTOR_DEN: usize = 2;
-/// Same-size growth starts when the overflow buckets reach 2^min(B, 15).
-const MAX_OVERFLOW_SHIFT: u8 = 15;
 /// An automatic shrink halves the array once the load falls below 1/8 of the growth
 /// threshold: after halving, the load is at most 1/4 of it, so an insert/remove pattern at
 /// the boundary cannot bounce between growing and shrinking.
@@ -93,10 +92,17 @@ fn over_load_factor(count: usize, b: u8) -> bool {
 }
 
 /// Whether the array has so many overflow buckets that a same-size growth should compact
-/// them (Go's `tooManyOverflowBuckets`).
+/// them (Go's `tooManyOverflowBuckets`): as many overflow buckets as main buckets.
+///
+/// Go writes this as `noverflow >= 2^min(B, 15)` because its `noverflow` is a `uint16` that,
+/// for B > 15, is only incremented with probability 1/2^(B-15): the threshold it approximates
+/// is 2^B overflow buckets. Our count is exact, so we compare with 2^B directly. (Taking
+/// Go's formula literally with an exact count makes every map past 2^15 buckets, whose
+/// ordinary Poisson tail already holds more overflow buckets than that, grow in place
+/// forever.)
 #[inline]
 fn too_many_overflow_buckets(noverflow: usize, b: u8) -> bool {
-    noverflow >= 1usize << b.min(MAX_OVERFLOW_SHIFT)
+    noverflow >= 1usize << b
 }
 
 /// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop).
@@ -152,6 +158,11 @@ pub(crate) struct RawMap<K, V> {
     /// While growing: old buckets below this index may have had their memory returned to the
     /// OS (`grow::release_evacuated`) and must not be read. Invariant: `<= nevacuate`.
     old_released_below: usize,
+    /// While growing: how much of the old array has been released.
+    old_release: release::Releaser,
+    /// A finished growth's old array, released a few pages per write before it is freed
+    /// (see `release.rs`). Invariant: no live chain points into it.
+    retired: Option<(BucketArray<K, V>, release::Releaser)>,
     /// Overflow buckets chained in `buckets` (Go's `noverflow`, exact here). Invariant: equals
     /// the number of non-head buckets reachable from the live chains of `buckets`.
     noverflow: usize,
@@ -182,6 +193,8 @@ impl<K, V> RawMap<K, V> {
             oldbuckets: None,
             nevacuate: 0,
             old_released_below: 0,
+            old_release: release::Releaser { released_to: 0 },
+            retired: None,
             noverflow: 0,
             next_overflow: 0,
             min_b: 0,
@@ -328,6 +341,8 @@ impl<K, V> RawMap<K, V> {
         }
         if self.growing() {
             self.grow_work(hash, hasher);
+        } else if self.retired.is_some() {
+            self.retire_step();
         }
     }
 
@@ -672,6 +687,7 @@ impl<K, V> RawMap<K, V> {
         self.count = 0;
         self.free_overflow_chains();
         self.oldbuckets = None;
+        self.retired = None;
         let buckets = self.buckets.as_ref().expect("checked above");
         for i in 0..buckets.len() {
             // SAFETY: main buckets are ours; their pairs were dropped and overflow freed.
