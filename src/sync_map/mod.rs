@@ -295,7 +295,9 @@ pub struct SyncMap<K, V, S = DefaultHashBuilder> {
     _owns: PhantomData<(K, Box<V>)>,
 }
 
-// SAFETY: moving the map to another thread moves ownership of every `K`, `V` and the hasher.
+// SAFETY: moving the map to another thread moves ownership of every `K`, `V` and the hasher;
+// the raw pointers inside (snapshot, values, the copy cursor's borrow of the snapshot) all point
+// into memory the map owns, and no other thread can use them while the map is being moved.
 unsafe impl<K: Send, V: Send, S: Send> Send for SyncMap<K, V, S> {}
 
 // SAFETY: through `&SyncMap` a thread can insert `K`s and `V`s that are later dropped by another
