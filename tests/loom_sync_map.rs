@@ -14,17 +14,22 @@
 
 #![cfg(loom)]
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::BuildHasherDefault;
+
 use loom::sync::Arc;
 use loom::thread;
 
 use gomap::SyncMap;
 
-type Map = SyncMap<u8, u32>;
+/// A fixed hasher: loom needs every execution of a model to repeat the same operations, so the
+/// maps' layout and iteration order must not change from one execution to the next.
+type Map = SyncMap<u8, u32, BuildHasherDefault<DefaultHasher>>;
 
 /// A map whose read snapshot holds `key` with a *nil* entry and has no dirty map: the state from
 /// which Go's expunge / unexpunge races start.
 fn map_with_deleted(key: u8) -> Map {
-    let map = Map::new();
+    let map = Map::default();
     map.store(key, 1);
     map.load(&key); // a miss: misses (1) >= len(dirty) (1), so dirty is promoted
     assert_eq!(map.stats().dirty_len, None);
@@ -87,7 +92,7 @@ fn load_or_store_races_expunge() {
 #[test]
 fn entry_store_delete_cas() {
     loom::model(|| {
-        let map = Arc::new(Map::new());
+        let map = Arc::new(Map::default());
         map.store(1, 1);
         map.load(&1); // promote: entry 1 now lives in the snapshot
         let m1 = map.clone();
@@ -124,7 +129,7 @@ fn entry_store_delete_cas() {
 #[test]
 fn promotion_races_load() {
     loom::model(|| {
-        let map = Arc::new(Map::new());
+        let map = Arc::new(Map::default());
         map.store(1, 10);
         map.store(2, 20); // dirty = {1, 2}, snapshot empty and amended
         let m1 = map.clone();
@@ -145,7 +150,7 @@ fn promotion_races_load() {
 #[test]
 fn clear_races_store() {
     loom::model(|| {
-        let map = Arc::new(Map::new());
+        let map = Arc::new(Map::default());
         map.store(1, 1);
         map.load(&1); // promote
         let m = map.clone();
@@ -164,7 +169,7 @@ fn clear_races_store() {
 #[test]
 fn dirty_only_delete_races_cas() {
     loom::model(|| {
-        let map = Arc::new(Map::new());
+        let map = Arc::new(Map::default());
         map.store(1, 1); // dirty only
         let m = map.clone();
         let t = thread::spawn(move || m.compare_and_swap(&1, &1, 2));
@@ -207,7 +212,7 @@ fn unexpunge_races_delete_and_promotion() {
 #[test]
 fn range_races_new_key_and_promotion() {
     loom::model(|| {
-        let map = Arc::new(Map::new());
+        let map = Arc::new(Map::default());
         map.store(1, 10); // dirty only: range must promote to see it
         let m = map.clone();
         let t = thread::spawn(move || {
@@ -223,5 +228,31 @@ fn range_races_new_key_and_promotion() {
         assert!(seen == [(1, 10)] || seen == [(1, 10), (2, 20)], "{seen:?}");
         assert_eq!(t.join().unwrap(), None);
         assert_final(&map, &[(1, 10), (2, 20)]);
+    });
+}
+
+/// The spread-out dirty copy (more entries than one locked operation copies: under loom the
+/// budget is 2, so the first new key copies 4 of the 6) racing lock-free
+/// revivals of deleted entries it has or has not reached yet, and misses that would promote.
+#[test]
+fn incremental_copy_races_revive() {
+    loom::model(|| {
+        // All 6 in the snapshot, no dirty map (built directly: few atomic stores, which keeps
+        // loom's per-atomic history short).
+        let map: Arc<Map> = Arc::new((0..6).map(|k| (k, u32::from(k))).collect());
+        map.delete(&0);
+        map.delete(&5); // nil entries: the copy expunges them unless revived first
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            m.store(100, 100); // starts the copy (copies some entries)
+            m.load(&200) // a miss: copies more, may not promote before the copy is done
+        });
+        map.store(5, 55); // lock-free revive, or the mutex if already expunged
+        map.store(0, 10);
+        assert_eq!(t.join().unwrap(), None);
+        let mut expected: Vec<(u8, u32)> = (1..5).map(|k| (k, u32::from(k))).collect();
+        expected.extend([(0, 10), (5, 55), (100, 100)]);
+        expected.sort();
+        assert_final(&map, &expected);
     });
 }

@@ -134,7 +134,7 @@ use crate::primitive::{
     new_collector, reclaim_box, AtomicBool, AtomicPtr, AtomicUsize, Collector, Guard,
     GuardApi as _, Mutex, MutexGuard, Ordering,
 };
-use crate::{DefaultHashBuilder, HashMap};
+use crate::DefaultHashBuilder;
 
 mod copy;
 pub(crate) mod entry;
@@ -158,12 +158,19 @@ pub(crate) const RETIRE_BATCH: usize = 128;
 /// operation copy this many, so none pays more than O(`COPY_BUDGET`). With at least 2, a copy
 /// finishes before the misses that would promote (`misses >= len(dirty)`) can add up, unless
 /// most entries are deleted, so promotions are rarely delayed.
-const COPY_BUDGET: usize = 4;
+const COPY_BUDGET: usize = if cfg!(loom) { 2 } else { 4 }; // loom: copies span ops sooner
 const _: () = assert!(COPY_BUDGET >= 2);
 
 /// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
 /// key, pointing at shared entries.
-type EntryMap<K, V, S> = HashMap<K, Arc<Entry<V>>, S>;
+#[cfg(not(loom))]
+type EntryMap<K, V, S> = crate::HashMap<K, Arc<Entry<V>>, S>;
+/// Under loom, std's map instead: gomap's iterates from a random start (Go's `mapiterinit`), so
+/// the dirty copy would touch entries in a different order in each execution, and loom needs
+/// every execution of a model to repeat the same operations. (The loom tests also use a fixed
+/// hasher.) Only the order of iteration differs; the API used is the same.
+#[cfg(loom)]
+type EntryMap<K, V, S> = std::collections::HashMap<K, Arc<Entry<V>>, S>;
 
 /// Go's `readOnly`: the immutable snapshot readers consult without a lock.
 struct ReadOnly<K, V, S> {
@@ -332,7 +339,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     where
         S: Clone,
     {
-        Self::from_parts(HashMap::with_hasher(hash_builder.clone()), hash_builder)
+        Self::from_parts(EntryMap::with_hasher(hash_builder.clone()), hash_builder)
     }
 
     /// A map whose first snapshot is `m` (not amended, no dirty map).
@@ -578,7 +585,7 @@ where
         let m = locked
             .dirty
             .take()
-            .unwrap_or_else(|| HashMap::with_hasher(self.hash_builder.clone()));
+            .unwrap_or_else(|| EntryMap::with_hasher(self.hash_builder.clone()));
         let new = Box::into_raw(Box::new(ReadOnly::new(m)));
         // AcqRel: Release publishes the new snapshot to `load_read_only`'s Acquire; Acquire makes
         // the old one ours to retire.
@@ -597,7 +604,7 @@ where
             return;
         }
         // No capacity: gomap's map grows incrementally, so the copy stays spread out.
-        locked.dirty = Some(HashMap::with_hasher(self.hash_builder.clone()));
+        locked.dirty = Some(EntryMap::with_hasher(self.hash_builder.clone()));
         // SAFETY: the cursor is dropped before `read` is replaced (`promote_locked` requires a
         // finished copy; `clear` and `Drop` drop it first), and `read` is immutable.
         locked.copy = Some(unsafe { CopyCursor::new(read) });
@@ -644,7 +651,11 @@ where
 impl<K, V, S> Drop for SyncMap<K, V, S> {
     fn drop(&mut self) {
         // The cursor borrows the snapshot: drop it first.
-        self.lock().copy = None;
+        let locked = self
+            .mu
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locked.copy = None;
         // Relaxed: `&mut self`, no other thread can touch the map.
         let read = self.read.load(Ordering::Relaxed);
         // SAFETY: `read` is a valid `Box` pointer (field invariant) and, with `&mut self`, no

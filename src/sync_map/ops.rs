@@ -10,7 +10,6 @@ use std::sync::Arc;
 use super::entry::{Entry, Pending};
 use super::{EntryMap, ReadOnly, SyncMap};
 use crate::primitive::{reclaim_box, Guard, GuardApi as _, Ordering};
-use crate::HashMap;
 
 impl<K, V, S> SyncMap<K, V, S>
 where
@@ -370,7 +369,7 @@ where
             return;
         }
         let mut locked = self.lock();
-        let empty = Box::new(ReadOnly::new(HashMap::with_hasher(
+        let empty = Box::new(ReadOnly::new(EntryMap::with_hasher(
             self.hash_builder.clone(),
         )));
         // AcqRel: as in `promote_locked`.

@@ -5,8 +5,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
 use super::entry::Entry;
-use super::SyncMap;
-use crate::HashMap;
+use super::{EntryMap, SyncMap};
 
 impl<K, V, S: Default + Clone> Default for SyncMap<K, V, S> {
     /// An empty map with `S::default()`.
@@ -35,7 +34,7 @@ where
     /// assert_eq!(map.stats().dirty_len, None);
     /// ```
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut m = HashMap::with_hasher(S::default());
+        let mut m = EntryMap::with_hasher(S::default());
         for (k, v) in iter {
             // A replaced entry was never shared: dropping it here is immediate and fine.
             m.insert(k, Entry::new(v));
