@@ -11,11 +11,14 @@
 //!   SyncMap
 //!   ├── read ──(atomic pointer)──▶ ReadOnly { m: HashMap<K, Arc<Entry>>, amended }   lock-free
 //!   ├── mu: Mutex ─┬─ dirty: Option<HashMap<K, Arc<Entry>>>   every live key, when Some
+//!   │              ├─ copy       cursor of the snapshot copy into dirty, while unfinished
 //!   │              ├─ misses     loads that had to lock and look in dirty
 //!   │              └─ promotions (stats only)
-//!   └── live: number of entries holding a value (len)
+//!   ├── live: number of entries holding a value (len)
+//!   └── collector: seize, retires replaced snapshots, values, entries
 //!
-//!   Entry { p: AtomicPtr<V> }   shared by read.m and dirty; p = value | nil | expunged
+//!   Entry { p: AtomicPtr<V>, inline: V }   shared by read.m and dirty;
+//!                                          p = value (&inline or a Box) | nil | expunged
 //! ```
 //!
 //! * **Reads** look the key up in `read.m` and load the entry's pointer. Only if the key is absent
@@ -416,7 +419,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     /// Locks the mutex. Poisoning is ignored: every mutation under the lock keeps the invariants
-    /// across a panic in user code (see `dirty_locked`, `swap_in`).
+    /// across a panic in user code (see `copy_locked` and the unexpunge order in `swap_in`).
     fn lock(&self) -> MutexGuard<'_, Locked<K, V, S>> {
         self.mu
             .lock()
