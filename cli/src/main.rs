@@ -68,6 +68,11 @@ struct VizArgs {
     /// Also write the replayed writes, in `--ops` form (to edit and replay).
     #[arg(long, value_name = "FILE")]
     save_ops: Option<PathBuf>,
+    /// Also replay the operations on a `gomap::SyncMap` (insert = store, remove = delete,
+    /// load = load) and show its read snapshot vs dirty map, misses and promotions. Without
+    /// --ops, the built-in sequence is then one that shows the sync.Map cycle.
+    #[arg(long)]
+    sync_map: bool,
     /// Most frames to capture (growth starts and ends come first).
     #[arg(long, default_value_t = viz::MAX_FRAMES as u64, value_parser = clap::value_parser!(u64).range(2..=10_000), hide = true)]
     max_frames: u64,
@@ -172,6 +177,7 @@ fn main() -> ExitCode {
             out: args.out,
             save_ops: args.save_ops,
             max_frames: args.max_frames as usize,
+            sync_map: args.sync_map,
         }),
         Command::Inspect(args) => inspect::run(&inspect::InspectOptions {
             path: &args.file,

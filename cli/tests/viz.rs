@@ -3,7 +3,7 @@
 
 mod viz_common;
 
-use viz_common::{gomap, page_data, read_ops, stderr, Replay};
+use viz_common::{gomap, page_data, read_ops, stderr, Replay, SyncReplay};
 
 #[test]
 fn bad_ops_lines_are_reported_by_line_and_nothing_is_written() {
@@ -227,4 +227,62 @@ fn sampling_keeps_every_growth_start_and_end() {
         same_size, 1,
         "the built-in churn ends after one same-size growth"
     );
+}
+
+#[test]
+fn sync_map_frames_are_the_live_sync_maps_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sync.html");
+    let saved = dir.path().join("ops.txt");
+    let o = gomap(&[
+        "viz",
+        "--sync-map",
+        "--keys",
+        "120",
+        "--out",
+        out.to_str().unwrap(),
+        "--save-ops",
+        saved.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = page_data(&std::fs::read_to_string(&out).unwrap());
+    let frames = data["frames"].as_array().unwrap();
+    let ops = read_ops(&saved);
+    let mut sync = SyncReplay::new(ops.clone(), 42);
+    let mut map = Replay::new(ops, 42);
+    let mut promotions_seen = std::collections::BTreeSet::new();
+    for f in frames {
+        let step = f["step"].as_u64().unwrap() as usize;
+        let s = sync.stats_at(step);
+        let y = &f["sync"];
+        assert_eq!(y["len"], s.len, "step {step}");
+        assert_eq!(y["read_len"], s.read_len, "step {step}");
+        // While the snapshot is being copied into a new dirty map, how far the copy got
+        // depends on the snapshot's (randomised, as Go's) iteration order.
+        if !s.copying {
+            assert_eq!(
+                y["dirty_len"],
+                serde_json::json!(s.dirty_len),
+                "step {step}"
+            );
+        }
+        assert_eq!(y["copying"], s.copying, "step {step}");
+        assert_eq!(y["amended"], s.amended, "step {step}");
+        assert_eq!(y["misses"], s.misses, "step {step}");
+        assert_eq!(y["promotions"], s.promotions, "step {step}");
+        // Loads leave the HashMap as it was: its figures still match.
+        assert_eq!(f["stats"]["len"], map.stats_at(step).len, "step {step}");
+        promotions_seen.insert(s.promotions);
+    }
+    // The built-in sync sequence shows two promotions, each at its own frame.
+    assert_eq!(
+        promotions_seen.into_iter().collect::<Vec<_>>(),
+        [0, 1, 2],
+        "promotions along the timeline"
+    );
+    let promotion_frames = frames
+        .iter()
+        .filter(|f| f["event"].as_str().is_some_and(|e| e.contains("promotion")))
+        .count();
+    assert_eq!(promotion_frames, 2);
 }

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use viz_common::{gomap, page_data, read_ops, stderr, Replay};
+use viz_common::{gomap, page_data, read_ops, stderr, Replay, SyncReplay};
 
 /// The flags the page must work under: no sandbox (CI runs as root), nothing in the
 /// background that could reach the network.
@@ -508,4 +508,66 @@ fn a_large_map_shows_the_overview_and_zooms() {
         (1900..2100).contains(&mid[64]),
         "a click in the middle of the strip centres the zoom near bucket 2048: {mid:?}"
     );
+}
+
+#[test]
+fn the_sync_map_view_follows_the_slider() {
+    let Some((chromium, chromedriver)) = browser_paths() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("sync.html");
+    let ops = dir.path().join("ops.txt");
+    let o = gomap(&[
+        "viz",
+        "--sync-map",
+        "--keys",
+        "100",
+        "--out",
+        page.to_str().unwrap(),
+        "--save-ops",
+        ops.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let frames = data["frames"].as_array().unwrap();
+    let first_promotion = frames
+        .iter()
+        .position(|f| f["sync"]["promotions"] == 1)
+        .expect("a promotion");
+    let mut sync = SyncReplay::new(read_ops(&ops), 42);
+
+    let profile = tempfile::tempdir().unwrap();
+    let browser = Browser::start(&chromium, &chromedriver, profile.path());
+    browser.goto(&format!("file://{}", page.display()));
+    let read = |b: &Browser| {
+        b.js(
+            r#"const t = (id) => document.getElementById(id).textContent;
+            return { hidden: document.getElementById("sync").hidden,
+              step: +document.getElementById("hdr-step").dataset.step,
+              read: t("sync-read"), dirty: t("sync-dirty"), amended: t("sync-amended"),
+              misses: t("sync-misses"), promotions: t("sync-promotions") };"#,
+        )
+    };
+    let mut shown_promotions = Vec::new();
+    for f in [first_promotion - 1, first_promotion, frames.len() - 1] {
+        slide_to(&browser, f);
+        let v = read(&browser);
+        assert_eq!(v["hidden"], false, "the sync.Map section is shown");
+        let s = sync.stats_at(v["step"].as_u64().unwrap() as usize);
+        assert_eq!(v["read"], s.read_len.to_string(), "frame {f}: {v}");
+        if !s.copying {
+            let dirty = s.dirty_len.map_or("nil".to_string(), |d| d.to_string());
+            assert_eq!(v["dirty"], dirty, "frame {f}: {v}");
+        }
+        assert_eq!(v["amended"], s.amended.to_string(), "frame {f}: {v}");
+        assert_eq!(v["misses"], s.misses.to_string(), "frame {f}: {v}");
+        assert_eq!(v["promotions"], s.promotions.to_string(), "frame {f}: {v}");
+        shown_promotions.push(s.promotions);
+    }
+    assert_eq!(shown_promotions, [0, 1, 2]);
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viz-sync.png");
+    slide_to(&browser, first_promotion - 1);
+    browser.screenshot(&shot);
+    eprintln!("screenshot of the sync.Map view: {}", shot.display());
 }

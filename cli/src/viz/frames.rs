@@ -19,6 +19,7 @@ use gomap::{BucketView, ChainView, HashMap, MapStats};
 use serde::Serialize;
 
 use super::ops::Op;
+use super::sync::{self, SyncFrame};
 
 /// The map being watched: u64 keys and values under a fixed seed, as in the tour.
 pub type VizMap = HashMap<u64, u64, FixedState>;
@@ -134,6 +135,9 @@ pub struct Frame {
     pub old: Option<ArrayFrame>,
     /// Old buckets evacuated since the previous frame.
     pub moved: Vec<usize>,
+    /// With `--sync-map`: the SyncMap's statistics after the same operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncFrame>,
 }
 
 /// What the survey keeps of each step.
@@ -213,9 +217,12 @@ const SURVEY_EVERY_WRITE_UP_TO: usize = 1024;
 /// `stats()` read every this many writes.
 const SURVEY_STRIDE: usize = 64;
 
-/// Replay 1: `stats()` after every write (see [`SURVEY_EVERY_WRITE_UP_TO`] for large maps).
-pub fn survey(ops: &[Op], seed: u64) -> Survey {
+/// Replay 1: `stats()` after every write (see [`SURVEY_EVERY_WRITE_UP_TO`] for large maps),
+/// and with `with_sync` the SyncMap's `stats()` after every operation.
+pub fn survey(ops: &[Op], seed: u64, with_sync: bool) -> Survey {
     let mut map: VizMap = HashMap::with_hasher(FixedState::with_seed(seed));
+    let sync_map = with_sync.then(|| sync::new_map(seed));
+    let mut sync_prev = sync_map.as_ref().map(|m| SyncFrame::from(m.stats()));
     let mut prev = map.stats();
     let mut capacity = map.capacity();
     let mut generation = 0;
@@ -247,6 +254,17 @@ pub fn survey(ops: &[Op], seed: u64) -> Survey {
             }
             max_buckets = max_buckets.max(s.buckets);
             prev = s;
+        }
+        if let (Some(m), Some(before)) = (&sync_map, &mut sync_prev) {
+            sync::apply(m, op);
+            let now = SyncFrame::from(m.stats());
+            if let Some(text) = sync::event(before, &now) {
+                match events.last_mut() {
+                    Some((s, t)) if *s == step => *t = format!("{t}; {text}"),
+                    _ => events.push((step, text)),
+                }
+            }
+            *before = now;
         }
         steps.push(StepInfo {
             growing: prev.growing,
@@ -347,9 +365,16 @@ fn tophash(hash: u64) -> u8 {
 }
 
 /// Replay 2: the frames at `steps` (ascending, from [`choose_steps`]).
-pub fn capture(ops: &[Op], seed: u64, survey: &Survey, steps: &[usize]) -> Vec<Frame> {
+pub fn capture(
+    ops: &[Op],
+    seed: u64,
+    survey: &Survey,
+    steps: &[usize],
+    with_sync: bool,
+) -> Vec<Frame> {
     let entries = survey.max_buckets <= ENTRIES_UP_TO_BUCKETS;
     let mut map: VizMap = HashMap::with_hasher(FixedState::with_seed(seed));
+    let sync_map = with_sync.then(|| sync::new_map(seed));
     let events: std::collections::HashMap<usize, &str> = survey
         .events
         .iter()
@@ -363,6 +388,9 @@ pub fn capture(ops: &[Op], seed: u64, survey: &Survey, steps: &[usize]) -> Vec<F
     for &step in steps {
         while applied < step {
             ops[applied].apply(&mut map);
+            if let Some(m) = &sync_map {
+                sync::apply(m, ops[applied]);
+            }
             applied += 1;
         }
         let generation = survey.steps[step].generation;
@@ -416,6 +444,7 @@ pub fn capture(ops: &[Op], seed: u64, survey: &Survey, steps: &[usize]) -> Vec<F
             new,
             old,
             moved,
+            sync: sync_map.as_ref().map(|m| SyncFrame::from(m.stats())),
         });
         prev_new = Some((generation, new_chains));
         prev_old = old_chains.map(|o| (generation, o));

@@ -10,6 +10,7 @@
 mod frames;
 mod ops;
 mod page;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,8 @@ pub struct VizOptions {
     pub save_ops: Option<PathBuf>,
     /// Most frames to capture.
     pub max_frames: usize,
+    /// Also replay on a `gomap::SyncMap` and show its read/dirty cycle.
+    pub sync_map: bool,
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a failure leaves no half
@@ -50,6 +53,14 @@ pub fn run(opts: &VizOptions) -> Result<(), String> {
     // Parse everything before writing anything: a bad line leaves no file behind.
     let (ops, source) = match &opts.ops {
         Some(path) => (ops::read(path)?, format!("{}", path.display())),
+        None if opts.sync_map => (
+            sync::default_sequence(opts.keys, opts.seed),
+            format!(
+                "built-in sync.Map sequence: {} stores, loads to a promotion, deletes, new keys \
+                 (a new dirty map, expunged entries), loads to the next promotion",
+                opts.keys
+            ),
+        ),
         None => (
             ops::default_sequence(opts.keys, opts.seed),
             format!(
@@ -58,9 +69,9 @@ pub fn run(opts: &VizOptions) -> Result<(), String> {
             ),
         ),
     };
-    let survey = frames::survey(&ops, opts.seed);
+    let survey = frames::survey(&ops, opts.seed, opts.sync_map);
     let steps = frames::choose_steps(&survey, opts.max_frames);
-    let frames = frames::capture(&ops, opts.seed, &survey, &steps);
+    let frames = frames::capture(&ops, opts.seed, &survey, &steps, opts.sync_map);
     let html = page::render(&page::Viz::new(
         source,
         opts.seed,

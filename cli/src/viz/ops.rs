@@ -16,13 +16,16 @@ pub enum Op {
     Insert(u64, u64),
     /// `remove k`
     Remove(u64),
+    /// `load k`: a read. It leaves a HashMap as it was (Go's lookups never evacuate), and
+    /// drives a SyncMap's misses and promotions.
+    Load(u64),
 }
 
 impl Op {
     /// The key the operation writes.
     pub fn key(self) -> u64 {
         match self {
-            Op::Insert(k, _) | Op::Remove(k) => k,
+            Op::Insert(k, _) | Op::Remove(k) | Op::Load(k) => k,
         }
     }
 
@@ -35,6 +38,9 @@ impl Op {
             Op::Remove(k) => {
                 map.remove(&k);
             }
+            Op::Load(k) => {
+                map.get(&k);
+            }
         }
     }
 }
@@ -45,6 +51,7 @@ impl fmt::Display for Op {
         match self {
             Op::Insert(k, v) => write!(f, "insert {k} {v}"),
             Op::Remove(k) => write!(f, "remove {k}"),
+            Op::Load(k) => write!(f, "load {k}"),
         }
     }
 }
@@ -96,9 +103,15 @@ fn parse_line(line: &str) -> Result<Option<Op>, String> {
                 ))
             }
         },
+        "load" => match words[1..] {
+            [k] => Op::Load(number(k, "key")?),
+            [] => return Err("`load` needs a key: `load KEY`".into()),
+            _ => return Err(format!("`load` takes 1 number, found {}", words.len() - 1)),
+        },
         other => {
             return Err(format!(
-                "unknown operation `{other}` (expected `insert KEY VALUE` or `remove KEY`)"
+                "unknown operation `{other}` (expected `insert KEY VALUE`, `remove KEY` or \
+                 `load KEY`)"
             ))
         }
     };
@@ -236,7 +249,7 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for op in [Op::Insert(u64::MAX, 0), Op::Remove(3)] {
+        for op in [Op::Insert(u64::MAX, 0), Op::Remove(3), Op::Load(9)] {
             assert_eq!(parse("f", &op.to_string()).unwrap(), [op]);
         }
     }

@@ -34,6 +34,7 @@ pub fn page_data(html: &str) -> Value {
 pub enum Op {
     Insert(u64, u64),
     Remove(u64),
+    Load(u64),
 }
 
 /// Reads the plain `insert K V` / `remove K` lines that `--save-ops` writes.
@@ -46,6 +47,7 @@ pub fn read_ops(path: &Path) -> Vec<Op> {
             match w[..] {
                 ["insert", k, v] => Op::Insert(k.parse().unwrap(), v.parse().unwrap()),
                 ["remove", k] => Op::Remove(k.parse().unwrap()),
+                ["load", k] => Op::Load(k.parse().unwrap()),
                 _ => panic!("unexpected line {l:?}"),
             }
         })
@@ -82,6 +84,9 @@ impl Replay {
                 Op::Remove(k) => {
                     self.map.remove(&k);
                 }
+                Op::Load(k) => {
+                    self.map.get(&k);
+                }
             }
             self.step += 1;
         }
@@ -90,5 +95,45 @@ impl Replay {
 
     pub fn len(&self) -> usize {
         self.ops.len()
+    }
+}
+
+/// The same operations on a `gomap::SyncMap` (insert = store, remove = delete, load = load).
+pub struct SyncReplay {
+    map: gomap::SyncMap<u64, u64, FixedState>,
+    ops: Vec<Op>,
+    step: usize,
+    seed: u64,
+}
+
+impl SyncReplay {
+    pub fn new(ops: Vec<Op>, seed: u64) -> SyncReplay {
+        SyncReplay {
+            map: gomap::SyncMap::with_hasher(FixedState::with_seed(seed)),
+            ops,
+            step: 0,
+            seed,
+        }
+    }
+
+    /// The sync map's statistics after `step` operations.
+    pub fn stats_at(&mut self, step: usize) -> gomap::SyncMapStats {
+        if step < self.step {
+            self.map = gomap::SyncMap::with_hasher(FixedState::with_seed(self.seed));
+            self.step = 0;
+        }
+        while self.step < step {
+            match self.ops[self.step] {
+                Op::Insert(k, v) => self.map.store(k, v),
+                Op::Remove(k) => {
+                    self.map.delete(&k);
+                }
+                Op::Load(k) => {
+                    self.map.load(&k);
+                }
+            }
+            self.step += 1;
+        }
+        self.map.stats()
     }
 }

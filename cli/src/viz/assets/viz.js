@@ -271,6 +271,83 @@
     $("zoom-from").value = from;
   }
 
+  // ---- the SyncMap view (--sync-map) -----------------------------------------------------------
+  const HAS_SYNC = FRAMES.length > 0 && !!FRAMES[0].sync;
+  let syncMax = 1;
+  if (HAS_SYNC) for (const fr of FRAMES) syncMax = Math.max(syncMax, fr.sync.read_len, fr.sync.dirty_len || 0, fr.sync.len);
+
+  function drawSync(f) {
+    const y = FRAMES[f].sync;
+    setText("sync-len", fmt(y.len));
+    setText("sync-read", fmt(y.read_len));
+    setText("sync-dirty", y.dirty_len == null ? "nil" : fmt(y.dirty_len));
+    setText("sync-amended", y.amended ? "true" : "false", y.amended);
+    setText("sync-copying", y.copying ? "yes" : "no", y.copying);
+    setText("sync-misses", fmt(y.misses));
+    setText("sync-promotions", fmt(y.promotions));
+    const el = $("sync-svg");
+    const W = Math.min(600, Math.max(200, (el.clientWidth || 1000) - 560)), X0 = 150;
+    const w = (n) => Math.max(n > 0 ? 2 : 0, (n / syncMax) * W);
+    let svg = "";
+    // The read snapshot: entries with a value, then the nil / expunged ones (known exactly only
+    // when there is no dirty map: every live key is then in the snapshot).
+    svg += `<text x="0" y="20">read snapshot (lock-free)</text>`;
+    if (y.dirty_len == null) {
+      const live = Math.min(y.len, y.read_len), dead = y.read_len - live;
+      svg += `<rect x="${X0}" y="8" width="${w(live)}" height="18" fill="#3b82f6"><title>${live} entries holding a value</title></rect>`;
+      svg += `<rect x="${X0 + w(live)}" y="8" width="${w(dead)}" height="18" fill="url(#sync-hatch)" stroke="#9ca3af"><title>${dead} nil or expunged entries</title></rect>`;
+      svg += `<text x="${X0 + w(y.read_len) + 6}" y="21">${fmt(y.read_len)} entries: ${fmt(live)} with a value, ${fmt(dead)} nil/expunged</text>`;
+    } else {
+      svg += `<rect x="${X0}" y="8" width="${w(y.read_len)}" height="18" fill="#93c5fd"><title>${y.read_len} entries (value / nil / expunged: not exposed while a dirty map exists)</title></rect>`;
+      svg += `<text x="${X0 + w(y.read_len) + 6}" y="21">${fmt(y.read_len)} entries${y.amended ? " · amended: some keys are only in dirty" : ""}</text>`;
+    }
+    svg += `<text x="0" y="50">dirty map (mutex)</text>`;
+    if (y.dirty_len == null) svg += `<text x="${X0}" y="50" fill="#6b7280">nil: no dirty map (the snapshot holds every key)</text>`;
+    else {
+      svg += `<rect x="${X0}" y="38" width="${w(y.dirty_len)}" height="18" fill="#f59e0b"><title>${y.dirty_len} entries</title></rect>`;
+      svg += `<text x="${X0 + w(y.dirty_len) + 6}" y="51">${fmt(y.dirty_len)} entries${y.copying ? " · still copying the snapshot in" : ""}</text>`;
+    }
+    // Misses against the promotion threshold len(dirty).
+    svg += `<text x="0" y="82">misses</text>`;
+    const limit = y.dirty_len == null ? 0 : y.dirty_len;
+    svg += `<rect x="${X0}" y="70" width="${w(y.misses)}" height="14" fill="#dc2626"/>`;
+    if (limit > 0) svg += `<line x1="${X0 + w(limit)}" x2="${X0 + w(limit)}" y1="66" y2="88" stroke="#111827" stroke-dasharray="3 2"/>`;
+    svg += `<text x="${X0 + Math.max(w(y.misses), w(limit)) + 6}" y="82">${fmt(y.misses)}${limit ? ` of ${fmt(limit)}: the dirty map is promoted when misses reach len(dirty)` : ""}</text>`;
+    svg += `<text x="0" y="106" fill="#6b7280">promotions so far: ${fmt(y.promotions)}</text>`;
+    el.innerHTML = `<defs><pattern id="sync-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>` + svg;
+    const now = $("sync-now");
+    if (now && sparkX) { const x = syncX(FRAMES[f].step); now.setAttribute("x1", x); now.setAttribute("x2", x); }
+  }
+
+  let syncX = null;
+  function syncChart() {
+    const el = $("sync-chart");
+    const W = el.clientWidth || 1000, H = 70;
+    const last = FRAMES[FRAMES.length - 1].step || 1;
+    const X = (step) => (step / last) * (W - 4) + 2;
+    const Y = (n) => (H - 4 - (n / syncMax) * (H - 10)).toFixed(1);
+    const line = (get, color) => `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${FRAMES.map((fr) => `${X(fr.step).toFixed(1)},${Y(get(fr.sync))}`).join(" ")}"/>`;
+    let svg = "";
+    FRAMES.forEach((fr, f) => {
+      if (f > 0 && fr.sync.promotions > FRAMES[f - 1].sync.promotions)
+        svg += `<line x1="${X(fr.step)}" x2="${X(fr.step)}" y1="0" y2="${H}" stroke="#a855f7" stroke-width="2"><title>promotion ${fr.sync.promotions}</title></line>`;
+    });
+    svg += line((y) => y.read_len, "#3b82f6") + line((y) => y.dirty_len || 0, "#f59e0b") + line((y) => y.misses, "#dc2626");
+    svg += `<line id="sync-now" x1="0" x2="0" y1="0" y2="${H}" stroke="#111827" stroke-width="1.5"/>`;
+    el.innerHTML = svg;
+    el.onclick = $("spark").onclick ? (ev) => {
+      const r = el.getBoundingClientRect();
+      const step = ((ev.clientX - r.left - 2) / (r.width - 4)) * last;
+      let best = 0;
+      FRAMES.forEach((fr, f) => { if (Math.abs(fr.step - step) < Math.abs(FRAMES[best].step - step)) best = f; });
+      show(best);
+    } : null;
+    $("sync-note").textContent = "blue: read snapshot entries · orange: dirty map entries · red: misses · purple: promotions. "
+      + "Entry states (value / nil / expunged) per entry are not exposed by SyncMap's public API (stats() gives counts): "
+      + "the snapshot's nil/expunged share is drawn when it is exact, with no dirty map (read_len − len).";
+    return X;
+  }
+
   // ---- header, timeline ------------------------------------------------------------------------
   function setText(id, text, on) { const el = $(id); el.textContent = text; if (on !== undefined) el.classList.toggle("on", !!on); }
 
@@ -334,6 +411,7 @@
     $("timeline").value = f;
     header(f);
     draw(f);
+    if (HAS_SYNC) drawSync(f);
     const now = $("spark-now");
     if (now && sparkX) { const x = sparkX(FRAMES[f].step); now.setAttribute("x1", x); now.setAttribute("x2", x); }
     document.body.dataset.frame = f;
@@ -413,6 +491,7 @@
     $("zoom-count").addEventListener("change", (ev) => { zoom.count = Math.max(8, Math.min(512, +ev.target.value | 0)); draw(current); });
     legend();
     sparkX = spark();
+    if (HAS_SYNC) { $("sync").hidden = false; syncX = syncChart(); }
     $("notes").textContent = "Every figure is read from the map's own stats() and layout() after the write shown. "
       + "Click a bucket for its slots; hover a slot for its tophash, key and value. ←/→ step, space plays.";
     const m = /frame=(\d+)/.exec(location.hash);
