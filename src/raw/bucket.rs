@@ -47,6 +47,8 @@ pub(crate) struct Stored<T>(PhantomData<T>);
 impl<T> Stored<T> {
     /// Whether `T` is stored out of line (Go's `indirectkey` / `indirectelem`).
     pub(crate) const INDIRECT: bool = size_of::<T>() > MAX_INLINE;
+    /// Whether a stored `T` must be dropped: `T` needs it, or it sits in a box.
+    pub(crate) const NEEDS_DROP: bool = Self::INDIRECT || core::mem::needs_drop::<T>();
     const SIZE: usize = if Self::INDIRECT {
         size_of::<*mut T>()
     } else {
@@ -441,6 +443,16 @@ impl<K, V> BucketArray<K, V> {
         }
     }
 
+    /// Bytes of the allocation (main buckets and pool).
+    pub(crate) fn byte_len(&self) -> usize {
+        Self::layout(self.b).size()
+    }
+
+    /// Address of the allocation.
+    pub(crate) fn base(&self) -> usize {
+        self.array.ptr.as_ptr() as usize
+    }
+
     /// The non-owning view of this array.
     #[inline]
     pub(crate) fn get(&self) -> ArrayRef<K, V> {
@@ -535,8 +547,8 @@ mod tests {
 
     #[test]
     fn big_types_are_indirect() {
-        assert!(Stored::<[u8; 129]>::INDIRECT);
-        assert!(!Stored::<[u8; 128]>::INDIRECT);
+        const { assert!(Stored::<[u8; 129]>::INDIRECT) };
+        const { assert!(!Stored::<[u8; 128]>::INDIRECT) };
         assert_eq!(BucketLayout::<[u8; 200], u8>::SIZE, 8 + 64 + 8 + 8);
     }
 }

@@ -45,7 +45,9 @@ pub struct MapStats {
     pub chain_lengths: Vec<usize>,
     /// Entries moved by evacuation over the map's life.
     pub entries_evacuated: u64,
-    /// Heap bytes held by the map: bucket arrays, overflow buckets, boxed keys and values.
+    /// Heap bytes held by the map: bucket arrays, overflow buckets, boxed keys and values. An
+    /// old array (during a growth, or retiring after one) counts only for the pages not yet
+    /// returned to the OS.
     pub memory_bytes: usize,
 }
 
@@ -112,7 +114,8 @@ impl BucketView {
 pub struct ChainView {
     /// Index of the main bucket in its array.
     pub index: usize,
-    /// Old array: evacuated (the head only keeps its evacuation marks).
+    /// Old array: evacuated (the head only keeps its evacuation marks, and no bucket is shown
+    /// once its memory was returned to the OS during the growth).
     /// New array while growing: not yet initialised (nothing evacuated into it yet).
     pub retired: bool,
     /// The head and its overflow buckets, in chain order (empty when not initialised).
@@ -172,14 +175,22 @@ pub(super) fn stats<K, V>(map: &RawMap<K, V>) -> MapStats {
     });
     let evacuated = old.map_or(0, |o| {
         (0..o.len())
-            .filter(|&i| RawMap::old_evacuated(o, i))
+            .filter(|&i| RawMap::old_evacuated(o, map.nevacuate, i))
             .count()
     });
     let array_bytes = |b: u8| ((1usize << b) + pool_len(b)) * BucketLayout::<K, V>::SIZE;
     let boxed = usize::from(Stored::<K>::INDIRECT) * size_of::<K>()
         + usize::from(Stored::<V>::INDIRECT) * size_of::<V>();
+    // An old or retired array counts for what has not been returned to the OS yet.
+    let old_bytes = map.oldbuckets.as_ref().map_or(0, |o| {
+        o.byte_len() - map.old_release.released_from(o.base()).min(o.byte_len())
+    });
+    let retired_bytes = map.retired.as_ref().map_or(0, |(a, r)| {
+        a.byte_len() - r.released_from(a.base()).min(a.byte_len())
+    });
     let memory_bytes = map.buckets.as_ref().map_or(0, |a| array_bytes(a.b()))
-        + old.map_or(0, |o| array_bytes(o.b()))
+        + old_bytes
+        + retired_bytes
         + heap_overflow * BucketLayout::<K, V>::SIZE
         + map.count * boxed;
     MapStats {
@@ -248,11 +259,14 @@ pub(super) fn layout_view<K, V>(
     if let Some(old) = &map.oldbuckets {
         let mut chains = Vec::new();
         for i in 0..old.len() {
-            let evacuated = RawMap::old_evacuated(old.get(), i);
+            let evacuated = RawMap::old_evacuated(old.get(), map.nevacuate, i);
             chains.push(ChainView {
                 index: i,
                 retired: evacuated,
-                buckets: if evacuated {
+                buckets: if i < map.old_released_below {
+                    // Its memory went back to the OS: nothing left to show.
+                    Vec::new()
+                } else if evacuated {
                     // SAFETY: an evacuated head keeps its (initialised) marks.
                     let tophash = unsafe { old.bucket(i).tophashes() };
                     vec![BucketView {
@@ -299,8 +313,12 @@ pub(super) fn check_invariants<K, V>(
                 return Err("growth finished but old array kept".into());
             }
             for i in 0..o.len() {
-                let evacuated = RawMap::old_evacuated(o, i);
-                if i < map.nevacuate && !evacuated {
+                if i < map.old_released_below {
+                    continue;
+                }
+                let evacuated = RawMap::old_evacuated(o, map.nevacuate, i);
+                // SAFETY: buckets at or above `old_released_below` are intact.
+                if i < map.nevacuate && !is_evacuated_mark(unsafe { o.bucket(i).tophash(0) }) {
                     return Err(format!("old bucket {i} < nevacuate not evacuated"));
                 }
                 if evacuated {

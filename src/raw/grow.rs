@@ -1,7 +1,7 @@
 //! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
 //! the resizes Go lacks (several levels at once, and shrinking).
 
-use super::bucket::{free_overflow, BucketArray, BUCKET_CNT};
+use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
 use super::{over_load_factor, RawMap, Slot};
 
@@ -9,9 +9,80 @@ use super::{over_load_factor, RawMap, Slot};
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
 const EVACUATION_SCAN_LIMIT: usize = 1024;
 
-/// Hashes of one old chain, computed before anything moves. Chains are short with a decent
-/// hasher, so the common case stays on the stack.
-const INLINE_HASHES: usize = 4 * BUCKET_CNT;
+/// Where the entries of one old chain go, worked out (hashing every key) before anything
+/// moves, so a panicking `Hash` leaves the map untouched.
+enum Plan {
+    /// Same-size growth: everything to the same index.
+    SameSize,
+    /// Doubling: bit `n` says whether the chain's `n`-th entry goes to Y. The first 64
+    /// entries (eight buckets: every chain of a decent hasher) need no allocation.
+    Double { low: u64, more: Vec<u64> },
+    /// Shrink: everything to the one new bucket with the same low bits.
+    Shrink,
+    /// Growth by several levels at once (`reserve`): each entry's full hash.
+    Spread(Vec<u64>),
+}
+
+impl Plan {
+    /// # Safety
+    /// `head` is a live chain of `(K, V)` buckets.
+    unsafe fn new<K, V>(
+        head: super::bucket::Bucket<K, V>,
+        old_b: u8,
+        new_b: u8,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Plan {
+        if new_b == old_b {
+            return Plan::SameSize;
+        }
+        if new_b < old_b {
+            return Plan::Shrink;
+        }
+        let (mut low, mut more, mut all) = (0u64, Vec::new(), Vec::new());
+        let mut n = 0usize;
+        let mut bucket = Some(head);
+        while let Some(b) = bucket {
+            // SAFETY: a live chain (caller); full slots hold live keys.
+            unsafe {
+                for index in b.group().match_full() {
+                    let hash = hasher(&*b.key(index));
+                    if new_b == old_b + 1 {
+                        let bit = hash >> old_b & 1;
+                        if n < 64 {
+                            low |= bit << n;
+                        } else {
+                            if n % 64 == 0 {
+                                more.push(0);
+                            }
+                            *more.last_mut().expect("pushed") |= bit << (n % 64);
+                        }
+                    } else {
+                        all.push(hash);
+                    }
+                    n += 1;
+                }
+                bucket = b.overflow();
+            }
+        }
+        if new_b == old_b + 1 {
+            Plan::Double { low, more }
+        } else {
+            Plan::Spread(all)
+        }
+    }
+
+    /// Doubling: whether the `n`-th entry of the chain goes to Y.
+    #[inline]
+    fn bit(&self, n: usize) -> bool {
+        match self {
+            Plan::Double { low, more } => {
+                let word = if n < 64 { *low } else { more[n / 64 - 1] };
+                word >> (n % 64) & 1 == 1
+            }
+            _ => false,
+        }
+    }
+}
 
 impl<K, V> RawMap<K, V> {
     /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
@@ -26,12 +97,16 @@ impl<K, V> RawMap<K, V> {
     pub(super) fn start_resize(&mut self, new_b: u8) {
         debug_assert!(!self.growing());
         assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
+        // A previous growth's old array still retiring is freed now (rare: growths are at
+        // least as many writes apart as the old array had buckets).
+        self.retired = None;
         let old = self.buckets.take().expect("resize of an allocated map");
         let new = BucketArray::new_uninit(new_b);
         self.next_overflow = new.len();
         self.buckets = Some(new);
         self.oldbuckets = Some(old);
         self.nevacuate = 0;
+        self.old_released_below = 0;
         self.noverflow = 0;
     }
 
@@ -58,6 +133,7 @@ impl<K, V> RawMap<K, V> {
         while self.growing() {
             self.evacuate(self.nevacuate, hasher);
         }
+        self.retired = None;
     }
 
     /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
@@ -95,44 +171,15 @@ impl<K, V> RawMap<K, V> {
         let old = self.oldbuckets.as_ref().expect("growing").get();
         let new = self.buckets.as_ref().expect("growing").get();
         let head = old.bucket(i);
-        if !Self::old_evacuated(old, i) {
-            let (old_b, new_b) = (old.b(), new.b());
-            // Pass 1: hash every key before touching anything (user code may panic). A
-            // same-size growth or a shrink does not need the hashes.
-            let mut inline = [0u64; INLINE_HASHES];
-            let mut spilled = Vec::new();
-            let needs_hash = new_b > old_b;
-            if needs_hash {
-                let mut n = 0;
-                let mut bucket = Some(head);
-                while let Some(b) = bucket {
-                    // SAFETY: `head` is an unevacuated, so live, old chain.
-                    unsafe {
-                        for index in b.group().match_full() {
-                            let hash = hasher(&*b.key(index));
-                            if n < INLINE_HASHES {
-                                inline[n] = hash;
-                            } else {
-                                if n == INLINE_HASHES {
-                                    spilled.extend_from_slice(&inline);
-                                }
-                                spilled.push(hash);
-                            }
-                            n += 1;
-                        }
-                        bucket = b.overflow();
-                    }
-                }
-            }
-            let hashes: &[u64] = if spilled.is_empty() {
-                &inline
-            } else {
-                &spilled
-            };
+        if !Self::old_evacuated(old, self.nevacuate, i) {
+            // Pass 1 hashes every key before anything moves (user code may panic).
+            // SAFETY: `head` is an unevacuated, so live, old chain.
+            let plan = unsafe { Plan::new(head, old.b(), new.b(), hasher) };
 
             // Initialise the destinations. Growing: old bucket `i` owns new buckets
             // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
             // old buckets that map to it, and initialised by the first of them.
+            let (old_b, new_b) = (old.b(), new.b());
             if new_b >= old_b {
                 for k in 0..1usize << (new_b - old_b) {
                     // SAFETY: these main buckets are owned by old bucket `i` alone and
@@ -144,13 +191,11 @@ impl<K, V> RawMap<K, V> {
                 unsafe { new.bucket(i & new.mask()).init_empty() };
             }
 
-            // Pass 2: move. X/Y cursors fill exclusive destinations sequentially; a shrink
-            // fills the first empty slot of the shared destination chain.
-            let exclusive = new_b >= old_b && new_b - old_b <= 1;
-            let mut cursors = [
-                (new.bucket(i & new.mask()), 0usize),
-                (new.bucket((i + (1 << old_b)) & new.mask()), 0usize),
-            ];
+            // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
+            // same-size growth) fill sequentially from a cursor; otherwise each entry takes
+            // the first empty slot of its destination chain.
+            let mut x = (new.bucket(i & new.mask()), 0usize);
+            let mut y = (new.bucket((i | 1 << old_b) & new.mask()), 0usize);
             let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
             let mut n = 0;
             let mut bucket = Some(head);
@@ -160,32 +205,25 @@ impl<K, V> RawMap<K, V> {
                 // chains of the new array; each full slot is moved exactly once and its
                 // source never read again (the chain is retired below).
                 unsafe {
+                    let tops = src.tophashes();
                     for index in src.group().match_full() {
-                        let dest = if needs_hash {
-                            hashes[n] as usize & new.mask()
-                        } else {
-                            i & new.mask()
+                        let (slot, to_x) = match &plan {
+                            Plan::SameSize => (self.next_in(&mut x), true),
+                            Plan::Double { .. } if !plan.bit(n) => (self.next_in(&mut x), true),
+                            Plan::Double { .. } => (self.next_in(&mut y), false),
+                            Plan::Shrink => {
+                                (self.find_insert_slot(new.bucket(i & new.mask())), true)
+                            }
+                            Plan::Spread(hashes) => {
+                                let dest = hashes[n] as usize & new.mask();
+                                (self.find_insert_slot(new.bucket(dest)), dest == i)
+                            }
                         };
                         n += 1;
-                        let slot = if exclusive {
-                            let y = usize::from(dest != i);
-                            let (b, next) = &mut cursors[y];
-                            if *next == BUCKET_CNT {
-                                *b = self.new_overflow(*b);
-                                *next = 0;
-                            }
-                            *next += 1;
-                            Slot {
-                                bucket: *b,
-                                index: *next - 1,
-                            }
-                        } else {
-                            self.find_insert_slot(new.bucket(dest))
-                        };
                         src.move_slot(index, slot.bucket, slot.index);
-                        slot.bucket.set_tophash(slot.index, src.tophash(index));
+                        slot.bucket.set_tophash(slot.index, tops[index]);
                         if in_head {
-                            marks[index] = if dest == i { EVACUATED_X } else { EVACUATED_Y };
+                            marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
                         }
                     }
                     bucket = src.overflow();
@@ -215,19 +253,68 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
+    /// The next slot of an exclusive destination filled front to back, chaining an overflow
+    /// bucket when the current one is full.
+    #[inline]
+    fn next_in(&mut self, cursor: &mut (super::bucket::Bucket<K, V>, usize)) -> Slot<K, V> {
+        if cursor.1 == BUCKET_CNT {
+            cursor.0 = self.new_overflow(cursor.0);
+            cursor.1 = 0;
+        }
+        cursor.1 += 1;
+        Slot {
+            bucket: cursor.0,
+            index: cursor.1 - 1,
+        }
+    }
+
     /// Moves `nevacuate` past evacuated buckets; frees the old array when all are done
     /// (Go's `advanceEvacuationMark`).
     fn advance_evacuation_mark(&mut self) {
         let old = self.oldbuckets.as_ref().expect("growing").get();
         self.nevacuate += 1;
         let stop = (self.nevacuate + EVACUATION_SCAN_LIMIT).min(old.len());
-        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate) {
+        while self.nevacuate != stop && Self::old_evacuated(old, self.nevacuate, self.nevacuate) {
             self.nevacuate += 1;
         }
         if self.nevacuate == old.len() {
-            // Growth done. Heap overflow buckets were freed as each chain was evacuated.
-            self.oldbuckets = None;
+            // Growth done. Heap overflow buckets were freed as each chain was evacuated; the
+            // array retires and the next writes return its remaining pages, a few at a time.
+            let old = self.oldbuckets.take().expect("growing");
+            self.retired = Some((old, self.old_release));
             self.nevacuate = 0;
+            self.old_released_below = 0;
+            self.old_release = Default::default();
+        } else {
+            self.release_evacuated();
+        }
+    }
+
+    /// Returns a few pages of the evacuated old buckets (below `nevacuate`) to the OS; see
+    /// `release.rs` for why.
+    fn release_evacuated(&mut self) {
+        let old = self.oldbuckets.as_ref().expect("growing");
+        let base = old.base();
+        let limit = base + self.nevacuate * BucketLayout::<K, V>::SIZE;
+        // SAFETY: main buckets below `nevacuate` are evacuated: no live pair or link, and never
+        // read again once `old_released_below` covers them, which it does right below, before
+        // any other read.
+        unsafe { self.old_release.step(base, limit) };
+        self.old_released_below = self
+            .old_release
+            .released_from(base)
+            .div_ceil(BucketLayout::<K, V>::SIZE);
+    }
+
+    /// Releases a few more pages of the retired old array, freeing it once all are gone.
+    pub(super) fn retire_step(&mut self) {
+        let Some((array, releaser)) = &mut self.retired else {
+            return;
+        };
+        let base = array.base();
+        // SAFETY: a retired array is fully evacuated; nothing points into it or reads it.
+        if unsafe { releaser.step(base, base + array.byte_len()) } {
+            self.retired = None;
         }
     }
 }
@@ -240,5 +327,137 @@ impl<K, V> RawMap<K, V> {
 
     pub(crate) fn reset_max_moved_per_write(&mut self) {
         self.max_moved_per_write = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::bucket::BUCKET_CNT;
+    use super::RawMap;
+    use core::hash::BuildHasher;
+
+    fn insert(map: &mut RawMap<u64, u64>, hasher: &impl Fn(&u64) -> u64, k: u64) {
+        let hash = hasher(&k);
+        match map.find_or_find_insert_slot(hash, |x| *x == k, hasher) {
+            Ok(_) => panic!("fresh key {k} found"),
+            Err(slot) => {
+                // SAFETY: the `Err` slot of the call just made, with this hash.
+                unsafe { map.insert_in_slot(slot, hash, k, k) };
+            }
+        }
+    }
+
+    /// The point of the design: across a growth to over a million entries, no single write
+    /// moves more than two old chains' worth of entries (a chain of a good hash at load 6.5
+    /// is at most a few buckets), whereas a stop-the-world rehash would move them all.
+    #[test]
+    fn no_write_moves_more_than_a_bounded_number_of_entries() {
+        let state = foldhash::fast::FixedState::with_seed(7);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        // Two chains of at most 4 buckets each.
+        const BOUND: usize = 2 * 4 * BUCKET_CNT;
+        let mut growths = 0;
+        let mut was_growing = false;
+        for k in 0..1_200_000u64 {
+            insert(&mut map, &hasher, k);
+            if map.growing() && !was_growing {
+                growths += 1;
+            }
+            was_growing = map.growing();
+        }
+        assert!(map.b() >= 17, "grew to 2^17 buckets or more");
+        // The first doublings (one or two old buckets) can finish inside the insert that
+        // starts them.
+        assert!(
+            growths + 2 >= map.b() as usize,
+            "doublings were incremental ({growths} seen)"
+        );
+        let max = map.max_moved_per_write();
+        assert!(max > 0, "evacuation happened");
+        assert!(max <= BOUND, "a write moved {max} entries (bound {BOUND})");
+        assert!(map.moved as usize >= map.len());
+
+        // Removes evacuate too, and are bounded the same way.
+        map.reset_max_moved_per_write();
+        let mut k = 1_200_000u64;
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        for k in 0..200_000u64 {
+            let hash = hasher(&k);
+            assert_eq!(map.remove(hash, |x| *x == k, &hasher), Some((k, k)));
+        }
+        assert!(map.max_moved_per_write() <= BOUND);
+        map.check_invariants(hasher).unwrap();
+    }
+
+    /// Mid-growth, with part of the old array's memory already returned to the OS, every
+    /// path that could read an old bucket must still work: lookups, inserts, removes,
+    /// iteration, clone and the invariant checker.
+    #[test]
+    fn released_old_pages_are_never_read() {
+        let state = foldhash::fast::FixedState::with_seed(11);
+        let hasher = |k: &u64| state.hash_one(k);
+        let mut map = RawMap::<u64, u64>::new();
+        let mut k = 0u64;
+        let mut checked = 0;
+        while checked < 3 {
+            insert(&mut map, &hasher, k);
+            k += 1;
+            if map.growing() && map.old_released_below > 0 && k % 512 == 0 {
+                checked += 1;
+                assert!(map.old_released_below <= map.nevacuate);
+                map.check_invariants(hasher).unwrap();
+                for key in (0..k).step_by(7) {
+                    assert!(
+                        map.find(hasher(&key), |x| *x == key).is_some(),
+                        "{key} lost"
+                    );
+                }
+                let mut it = map.iter();
+                let mut n = 0;
+                while it.next_slot().is_some() {
+                    n += 1;
+                }
+                assert_eq!(n, map.len());
+                let copy = map.clone();
+                copy.check_invariants(hasher).unwrap();
+                assert_eq!(copy.len(), map.len());
+                let _ = map.layout_view(|k, _| k.to_string());
+            }
+        }
+        #[cfg(unix)]
+        assert!(checked == 3, "the release path ran");
+        for key in 0..1000u64 {
+            let hash = hasher(&key);
+            assert_eq!(map.remove(hash, |x| *x == key, &hasher), Some((key, key)));
+        }
+        // When the growth ends, the old array retires and later writes release the rest of
+        // it a few pages at a time, then free it.
+        while !map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        while map.growing() {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        let (array, _) = map.retired.as_ref().expect("old array retired");
+        let steps = array.byte_len() / 4096 / super::super::release::PAGES_PER_STEP + 2;
+        let memory_while_retiring = map.stats().memory_bytes;
+        for _ in 0..steps {
+            insert(&mut map, &hasher, k);
+            k += 1;
+        }
+        assert!(
+            map.retired.is_none(),
+            "retired array freed after {steps} writes"
+        );
+        assert!(map.stats().memory_bytes < memory_while_retiring);
+        map.check_invariants(hasher).unwrap();
+        map.finish_growth(&hasher);
+        map.check_invariants(hasher).unwrap();
     }
 }

@@ -18,6 +18,8 @@ use crate::hash::random_u64;
 pub(crate) struct RawIter<K, V> {
     new: Option<ArrayRef<K, V>>,
     old: Option<ArrayRef<K, V>>,
+    /// The map's `nevacuate` (fixed while the iterator is in use).
+    nevacuate: usize,
     /// Number of units, a power of two.
     units: usize,
     start: usize,
@@ -26,8 +28,12 @@ pub(crate) struct RawIter<K, V> {
     /// Current unit and the next part of it to visit.
     unit: usize,
     part: usize,
-    /// Current bucket and its full slots not yet yielded (rotated by `offset`).
+    /// Current bucket (`None` between chains) and its full slots not yet yielded (rotated by
+    /// `offset`).
     bucket: Option<Bucket<K, V>>,
+    /// The current bucket, for the hot path. Invariant: a live bucket whenever `full` is not
+    /// empty (a dangling placeholder before the first bucket, never dereferenced).
+    current: Bucket<K, V>,
     head: Option<Bucket<K, V>>,
     full: SlotMask,
     offset: usize,
@@ -54,12 +60,14 @@ impl<K, V> RawIter<K, V> {
         RawIter {
             new,
             old,
+            nevacuate: map.nevacuate,
             units,
             start: r as usize & (units - 1),
             visited: 0,
             unit: 0,
             part: 0,
             bucket: None,
+            current: Bucket::from_ptr(core::ptr::NonNull::dangling()),
             head: None,
             full: SlotMask::default(),
             offset: (r >> 61) as usize & (BUCKET_CNT - 1),
@@ -86,7 +94,7 @@ impl<K, V> RawIter<K, V> {
         match self.old {
             None => (part == 0).then(|| Some(new.bucket(unit))),
             Some(old) if new.b() >= old.b() => {
-                if !RawMap::old_evacuated(old, unit) {
+                if !RawMap::old_evacuated(old, self.nevacuate, unit) {
                     (part == 0).then(|| Some(old.bucket(unit)))
                 } else {
                     let k = new.b() - old.b();
@@ -97,11 +105,12 @@ impl<K, V> RawIter<K, V> {
                 let siblings = 1usize << (old.b() - new.b());
                 let sibling = |s: usize| unit + (s << new.b());
                 if part == 0 {
-                    let initialised = (0..siblings).any(|s| RawMap::old_evacuated(old, sibling(s)));
+                    let initialised = (0..siblings)
+                        .any(|s| RawMap::old_evacuated(old, self.nevacuate, sibling(s)));
                     Some(initialised.then(|| new.bucket(unit)))
                 } else if part <= siblings {
                     let i = sibling(part - 1);
-                    Some((!RawMap::old_evacuated(old, i)).then(|| old.bucket(i)))
+                    Some((!RawMap::old_evacuated(old, self.nevacuate, i)).then(|| old.bucket(i)))
                 } else {
                     None
                 }
@@ -111,6 +120,7 @@ impl<K, V> RawIter<K, V> {
 
     fn enter(&mut self, bucket: Bucket<K, V>) {
         self.bucket = Some(bucket);
+        self.current = bucket;
         // SAFETY: `bucket` is in a live chain of the map this iterator is tied to.
         self.full = unsafe { bucket.group() }.match_full().rotate(self.offset);
     }
@@ -122,45 +132,56 @@ impl<K, V> RawIter<K, V> {
             return None;
         }
         loop {
-            if let Some(bucket) = self.bucket {
-                if let Some(r) = self.full.next() {
-                    self.remaining -= 1;
-                    return Some(Slot {
-                        bucket,
-                        index: (r + self.offset) & (BUCKET_CNT - 1),
-                    });
-                }
-                // SAFETY: `bucket` is live; its overflow link points to a live bucket.
-                match unsafe { bucket.overflow() } {
-                    Some(next) => {
-                        self.enter(next);
-                        continue;
-                    }
-                    None => self.bucket = None,
-                }
+            if let Some(r) = self.full.next() {
+                self.remaining -= 1;
+                return Some(Slot {
+                    bucket: self.current,
+                    index: (r + self.offset) & (BUCKET_CNT - 1),
+                });
             }
-            // Next part of the current unit, or the next unit.
-            if self.visited == 0 {
-                self.visited = 1;
-                self.unit = self.start;
-                self.part = 0;
+            self.advance();
+        }
+    }
+
+    /// Moves to the next bucket: along the current chain, else to the next part of the
+    /// current unit, else to the next unit. Only called while entries remain.
+    #[inline(never)]
+    fn advance(&mut self) {
+        if let Some(bucket) = self.bucket {
+            // SAFETY: `bucket` is live; its overflow link points to a live bucket.
+            match unsafe { bucket.overflow() } {
+                Some(next) => return self.enter(next),
+                None => self.bucket = None,
             }
-            loop {
-                match self.part(self.unit, self.part) {
-                    Some(chain) => {
-                        self.part += 1;
-                        if let Some(head) = chain {
-                            self.head = Some(head);
-                            self.enter(head);
-                            break;
-                        }
+        }
+        if self.old.is_none() {
+            // Not growing: units are the main buckets, each one chain.
+            let new = self.new.expect("entries remain, so the map is allocated");
+            assert!(self.visited < self.units, "map changed during iteration");
+            let head = new.bucket((self.start + self.visited) & (self.units - 1));
+            self.visited += 1;
+            self.head = Some(head);
+            return self.enter(head);
+        }
+        if self.visited == 0 {
+            self.visited = 1;
+            self.unit = self.start;
+            self.part = 0;
+        }
+        loop {
+            match self.part(self.unit, self.part) {
+                Some(chain) => {
+                    self.part += 1;
+                    if let Some(head) = chain {
+                        self.head = Some(head);
+                        return self.enter(head);
                     }
-                    None => {
-                        assert!(self.visited < self.units, "map changed during iteration");
-                        self.visited += 1;
-                        self.unit = (self.unit + 1) & (self.units - 1);
-                        self.part = 0;
-                    }
+                }
+                None => {
+                    assert!(self.visited < self.units, "map changed during iteration");
+                    self.visited += 1;
+                    self.unit = (self.unit + 1) & (self.units - 1);
+                    self.part = 0;
                 }
             }
         }

@@ -26,7 +26,7 @@
 //! # Growth (Go's `hashGrow` / `growWork` / `evacuate`)
 //!
 //! When an insert of a new key would push the load past 13/2 entries per bucket, or when the
-//! chains hold too many overflow buckets (2^min(B, 15)), [`RawMap::hash_grow`] allocates a new
+//! chains hold as many overflow buckets as main buckets, [`RawMap::hash_grow`] allocates a new
 //! array (twice as large, or the same size to compact the chains) and keeps the current one
 //! as `oldbuckets`. It moves nothing. From then on every insert or remove first *evacuates*
 //! the old bucket its key maps to, plus the old bucket at `nevacuate`, so the old array
@@ -60,12 +60,11 @@ mod bucket;
 mod debug;
 mod grow;
 mod iter;
+mod release;
 pub(crate) mod tophash;
 
-use core::mem;
-
 pub(crate) use bucket::Bucket;
-use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, BUCKET_CNT};
+use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
 pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub(crate) use iter::RawIter;
 use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_REST};
@@ -74,8 +73,6 @@ use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_RE
 /// `loadFactorDen`) so the check stays in integers.
 const LOAD_FACTOR_NUM: usize = 13;
 const LOAD_FACTOR_DEN: usize = 2;
-/// Same-size growth starts when the overflow buckets reach 2^min(B, 15).
-const MAX_OVERFLOW_SHIFT: u8 = 15;
 /// An automatic shrink halves the array once the load falls below 1/8 of the growth
 /// threshold: after halving, the load is at most 1/4 of it, so an insert/remove pattern at
 /// the boundary cannot bounce between growing and shrinking.
@@ -95,10 +92,17 @@ fn over_load_factor(count: usize, b: u8) -> bool {
 }
 
 /// Whether the array has so many overflow buckets that a same-size growth should compact
-/// them (Go's `tooManyOverflowBuckets`).
+/// them (Go's `tooManyOverflowBuckets`): as many overflow buckets as main buckets.
+///
+/// Go writes this as `noverflow >= 2^min(B, 15)` because its `noverflow` is a `uint16` that,
+/// for B > 15, is only incremented with probability 1/2^(B-15): the threshold it approximates
+/// is 2^B overflow buckets. Our count is exact, so we compare with 2^B directly. (Taking
+/// Go's formula literally with an exact count makes every map past 2^15 buckets, whose
+/// ordinary Poisson tail already holds more overflow buckets than that, grow in place
+/// forever.)
 #[inline]
 fn too_many_overflow_buckets(noverflow: usize, b: u8) -> bool {
-    noverflow >= 1usize << b.min(MAX_OVERFLOW_SHIFT)
+    noverflow >= 1usize << b
 }
 
 /// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop).
@@ -151,6 +155,14 @@ pub(crate) struct RawMap<K, V> {
     /// Evacuation progress (Go's `nevacuate`). Invariant: old buckets below it are evacuated;
     /// zero when not growing.
     nevacuate: usize,
+    /// While growing: old buckets below this index may have had their memory returned to the
+    /// OS (`grow::release_evacuated`) and must not be read. Invariant: `<= nevacuate`.
+    old_released_below: usize,
+    /// While growing: how much of the old array has been released.
+    old_release: release::Releaser,
+    /// A finished growth's old array, released a few pages per write before it is freed
+    /// (see `release.rs`). Invariant: no live chain points into it.
+    retired: Option<(BucketArray<K, V>, release::Releaser)>,
     /// Overflow buckets chained in `buckets` (Go's `noverflow`, exact here). Invariant: equals
     /// the number of non-head buckets reachable from the live chains of `buckets`.
     noverflow: usize,
@@ -180,6 +192,9 @@ impl<K, V> RawMap<K, V> {
             buckets: None,
             oldbuckets: None,
             nevacuate: 0,
+            old_released_below: 0,
+            old_release: release::Releaser { released_to: 0 },
+            retired: None,
             noverflow: 0,
             next_overflow: 0,
             min_b: 0,
@@ -235,11 +250,14 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Whether old bucket `i` was evacuated (Go's `evacuated(b)`).
+    /// Whether old bucket `i` was evacuated (Go's `evacuated(b)`). Buckets below
+    /// `nevacuate` are known to be, without touching their memory, which may already have
+    /// been returned to the OS (see `grow::release_evacuated`).
     #[inline]
-    fn old_evacuated(old: ArrayRef<K, V>, i: usize) -> bool {
-        // SAFETY: every old main bucket is initialised (a live chain or an evacuated head).
-        is_evacuated_mark(unsafe { old.bucket(i).tophash(0) })
+    fn old_evacuated(old: ArrayRef<K, V>, nevacuate: usize, i: usize) -> bool {
+        // SAFETY: old main buckets at or above `nevacuate` are initialised and intact (a live
+        // chain or an evacuated head).
+        i < nevacuate || is_evacuated_mark(unsafe { old.bucket(i).tophash(0) })
     }
 
     /// The head of the chain that holds a key with this hash right now: the old bucket while
@@ -249,7 +267,7 @@ impl<K, V> RawMap<K, V> {
         let buckets = self.buckets.as_ref()?;
         if let Some(old) = &self.oldbuckets {
             let i = hash as usize & old.mask();
-            if !Self::old_evacuated(old.get(), i) {
+            if !Self::old_evacuated(old.get(), self.nevacuate, i) {
                 return Some(old.bucket(i));
             }
         }
@@ -323,6 +341,8 @@ impl<K, V> RawMap<K, V> {
         }
         if self.growing() {
             self.grow_work(hash, hasher);
+        } else if self.retired.is_some() {
+            self.retire_step();
         }
     }
 
@@ -587,7 +607,7 @@ impl<K, V> RawMap<K, V> {
             None => (0..buckets.len()).for_each(|i| f(buckets.bucket(i), false, i)),
             Some(old) => {
                 for i in 0..old.len() {
-                    if !Self::old_evacuated(old.get(), i) {
+                    if !Self::old_evacuated(old.get(), self.nevacuate, i) {
                         f(old.bucket(i), true, i);
                     }
                 }
@@ -607,12 +627,12 @@ impl<K, V> RawMap<K, V> {
             return true;
         };
         if new.b() >= old.b() {
-            Self::old_evacuated(old.get(), j & old.mask())
+            Self::old_evacuated(old.get(), self.nevacuate, j & old.mask())
         } else {
             let step = new.len();
             (j..old.len())
                 .step_by(step)
-                .any(|i| Self::old_evacuated(old.get(), i))
+                .any(|i| Self::old_evacuated(old.get(), self.nevacuate, i))
         }
     }
 
@@ -620,7 +640,7 @@ impl<K, V> RawMap<K, V> {
     /// consistent map holding the pairs not yet dropped (they leak if the map is then dropped
     /// while unwinding; nothing is dropped twice).
     fn drop_elements(&mut self) {
-        if !(mem::needs_drop::<K>() || mem::needs_drop::<V>()) || self.count == 0 {
+        if !(Stored::<K>::NEEDS_DROP || Stored::<V>::NEEDS_DROP) || self.count == 0 {
             return;
         }
         let mut iter = self.iter();
@@ -667,6 +687,7 @@ impl<K, V> RawMap<K, V> {
         self.count = 0;
         self.free_overflow_chains();
         self.oldbuckets = None;
+        self.retired = None;
         let buckets = self.buckets.as_ref().expect("checked above");
         for i in 0..buckets.len() {
             // SAFETY: main buckets are ours; their pairs were dropped and overflow freed.
@@ -722,9 +743,14 @@ impl<K: Clone, V: Clone> Clone for RawMap<K, V> {
         // that the copy is a valid map whatever clone panics later.
         if let (Some(src_old), Some(dst_old)) = (&self.oldbuckets, &new.oldbuckets) {
             for i in 0..src_old.len() {
-                // SAFETY: old main buckets are all initialised; the copy's are fresh memory.
+                // SAFETY: old main buckets at or above `old_released_below` are initialised and
+                // intact; below it they are evacuated. The copy's buckets are fresh memory.
                 unsafe {
-                    let marks = src_old.bucket(i).tophashes();
+                    let marks = if i < self.old_released_below {
+                        [tophash::EVACUATED_EMPTY; BUCKET_CNT]
+                    } else {
+                        src_old.bucket(i).tophashes()
+                    };
                     dst_old.bucket(i).init_empty();
                     if is_evacuated_mark(marks[0]) {
                         dst_old.bucket(i).set_tophashes(marks);

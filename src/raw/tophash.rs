@@ -62,15 +62,7 @@ pub(crate) fn is_evacuated_mark(top: u8) -> bool {
     (EVACUATED_X..=EVACUATED_EMPTY).contains(&top)
 }
 
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-#[inline]
-const fn repeat(byte: u8) -> u64 {
-    u64::from_ne_bytes([byte; 8])
-}
-
-/// The eight tophash bytes of a bucket read as one word, slot `i` in bits `8*i..8*i+8`.
+/// The eight tophash bytes of a bucket read as one word, slot `i` in byte `i`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Group(u64);
 
@@ -80,31 +72,23 @@ impl Group {
         Group(u64::from_le_bytes(bytes))
     }
 
-    /// Slots whose byte is `>= n` (for `1 <= n <= 128`). Exact: `(b & 0x7f) + (0x80 - n)`
-    /// carries into the high bit iff the low seven bits reach `n`, and never into the next byte.
-    #[inline]
-    fn at_least(self, n: u8) -> SlotMask {
-        SlotMask((((self.0 & LOW7) + repeat(0x80 - n)) | self.0) & HIGH)
-    }
-
-    /// Slots whose tophash equals `top`. Exact (no false positives), unlike the classic
-    /// `(x - 0x01..) & !x & 0x80..` trick, so no key is compared for nothing.
+    /// Slots whose tophash equals `top`. Exact: no false positives, so no key is compared
+    /// for nothing.
     #[inline]
     pub(crate) fn match_byte(self, top: u8) -> SlotMask {
-        let x = self.0 ^ repeat(top);
-        SlotMask(!(((x & LOW7) + LOW7) | x) & HIGH)
+        imp::match_byte(self.0, top)
     }
 
     /// Full slots.
     #[inline]
     pub(crate) fn match_full(self) -> SlotMask {
-        self.at_least(MIN_TOP_HASH)
+        imp::match_at_least(self.0, MIN_TOP_HASH)
     }
 
     /// Empty slots (`emptyOne` or `emptyRest`).
     #[inline]
     pub(crate) fn match_empty(self) -> SlotMask {
-        SlotMask(!self.at_least(EMPTY_ONE + 1).0 & HIGH)
+        imp::match_at_most(self.0, EMPTY_ONE)
     }
 
     /// Whether any slot is `emptyRest`: the chain holds nothing past this bucket.
@@ -114,7 +98,97 @@ impl Group {
     }
 }
 
-/// A set of slot indices, one high bit per byte.
+/// SSE2 (always present on x86_64): one compare and one `pmovmskb` give a bit per slot,
+/// a shorter dependency chain than SWAR on the lookup path.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use super::SlotMask;
+    use core::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cvtsi64_si128, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_set1_epi8,
+    };
+
+    /// Bits per slot in a `SlotMask`.
+    pub(super) const STRIDE: u32 = 1;
+
+    /// Compares the word's bytes, widened to a vector, with `f`, as a slot mask. Only the
+    /// low 8 lanes carry tophash bytes (the conversion zero-extends the word).
+    #[inline]
+    fn compare(word: u64, n: u8, f: impl FnOnce(__m128i, __m128i) -> __m128i) -> SlotMask {
+        // SAFETY: these intrinsics only need SSE2, which this module is compiled for
+        // (`cfg(target_feature = "sse2")`); none of them touches memory.
+        unsafe {
+            let v = _mm_cvtsi64_si128(word as i64);
+            let m = _mm_movemask_epi8(f(v, _mm_set1_epi8(n as i8)));
+            SlotMask((m as u32 & 0xff) as u64)
+        }
+    }
+
+    #[inline]
+    pub(super) fn match_byte(word: u64, top: u8) -> SlotMask {
+        // SAFETY: SSE2 is statically enabled, see `compare`.
+        compare(word, top, |v, t| unsafe { _mm_cmpeq_epi8(v, t) })
+    }
+
+    #[inline]
+    pub(super) fn match_at_least(word: u64, n: u8) -> SlotMask {
+        // SAFETY: SSE2 is statically enabled, see `compare`.
+        compare(word, n, |v, t| unsafe {
+            _mm_cmpeq_epi8(_mm_max_epu8(v, t), v)
+        })
+    }
+
+    #[inline]
+    pub(super) fn match_at_most(word: u64, n: u8) -> SlotMask {
+        // SAFETY: SSE2 is statically enabled, see `compare`.
+        compare(word, n, |v, t| unsafe {
+            _mm_cmpeq_epi8(_mm_min_epu8(v, t), v)
+        })
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+use sse2 as imp;
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+use swar as imp;
+
+/// Portable SWAR: byte tricks on a `u64`, one high bit per slot. Compiled everywhere so its
+/// tests run on every machine.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+mod swar {
+    use super::SlotMask;
+
+    pub(super) const STRIDE: u32 = 8;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    #[inline]
+    const fn repeat(byte: u8) -> u64 {
+        u64::from_ne_bytes([byte; 8])
+    }
+
+    /// Exact zero-byte test: `(b & 0x7f) + 0x7f` sets the high bit iff the low seven bits are
+    /// non-zero, and never carries into the next byte.
+    #[inline]
+    pub(super) fn match_byte(word: u64, top: u8) -> SlotMask {
+        let x = word ^ repeat(top);
+        SlotMask(!(((x & LOW7) + LOW7) | x) & HIGH)
+    }
+
+    /// Bytes `>= n` (for `1 <= n <= 128`): `(b & 0x7f) + (0x80 - n)` carries into the high
+    /// bit iff the low seven bits reach `n`.
+    #[inline]
+    pub(super) fn match_at_least(word: u64, n: u8) -> SlotMask {
+        SlotMask((((word & LOW7) + repeat(0x80 - n)) | word) & HIGH)
+    }
+
+    #[inline]
+    pub(super) fn match_at_most(word: u64, n: u8) -> SlotMask {
+        SlotMask(!match_at_least(word, n + 1).0 & HIGH)
+    }
+}
+
+/// A set of slot indices: bit `STRIDE * i (+ STRIDE - 1)` for slot `i`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SlotMask(u64);
 
@@ -130,14 +204,26 @@ impl SlotMask {
         if self.0 == 0 {
             None
         } else {
-            Some(self.0.trailing_zeros() as usize / 8)
+            Some((self.0.trailing_zeros() / imp::STRIDE) as usize)
         }
     }
 
-    /// The set rotated so that slot `offset` comes first (used by iteration's random offset).
+    /// The set rotated so that slot `offset` comes first (used by iteration's random offset):
+    /// slot `s` of the result stands for slot `(s + offset) % 8`.
     #[inline]
     pub(crate) fn rotate(self, offset: usize) -> SlotMask {
-        SlotMask(self.0.rotate_right(8 * offset as u32))
+        let bits = 8 * imp::STRIDE;
+        let width_mask = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        let shift = imp::STRIDE * offset as u32 % bits;
+        let m = self.0 & width_mask;
+        if shift == 0 {
+            return SlotMask(m);
+        }
+        SlotMask(((m >> shift) | (m << (bits - shift))) & width_mask)
     }
 }
 
@@ -160,27 +246,65 @@ mod tests {
         (0..8).filter(|&i| pred(bytes[i])).collect()
     }
 
+    /// Slot indices of a raw mask of the given stride.
+    fn slots(mask: SlotMask, stride: u32) -> Vec<usize> {
+        (0..8)
+            .filter(|&i| mask.0 >> (stride * i + stride - 1) & 1 == 1)
+            .map(|i| i as usize)
+            .collect()
+    }
+
     #[test]
-    fn swar_matches_agree_with_bytewise_on_all_interesting_bytes() {
+    fn group_matches_agree_with_bytewise_on_all_interesting_bytes() {
+        type Impl = (
+            u32,
+            fn(u64, u8) -> SlotMask,
+            fn(u64, u8) -> SlotMask,
+            fn(u64, u8) -> SlotMask,
+        );
+        let mut impls: Vec<Impl> = vec![(
+            8,
+            swar::match_byte,
+            swar::match_at_least,
+            swar::match_at_most,
+        )];
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        impls.push((
+            1,
+            sse2::match_byte,
+            sse2::match_at_least,
+            sse2::match_at_most,
+        ));
         // Every byte value in every position, against neighbours that stress carries/borrows.
-        for v in 0..=255u8 {
-            for fill in [0u8, 1, 4, 5, 0x7f, 0x80, 0xff, v] {
-                for pos in 0..8 {
-                    let mut bytes = [fill; 8];
-                    bytes[pos] = v;
-                    let g = Group::load(bytes);
-                    for top in [0u8, 1, 5, 0x7f, 0x80, 0xfe, 0xff, v] {
-                        let got: Vec<_> = g.match_byte(top).collect();
-                        assert_eq!(got, naive(bytes, |b| b == top), "{bytes:?} == {top}");
+        for (stride, eq, at_least, at_most) in impls {
+            for v in 0..=255u8 {
+                for fill in [0u8, 1, 4, 5, 0x7f, 0x80, 0xff, v] {
+                    for pos in 0..8 {
+                        let mut bytes = [fill; 8];
+                        bytes[pos] = v;
+                        let w = u64::from_le_bytes(bytes);
+                        for top in [0u8, 1, 5, 0x7f, 0x80, 0xfe, 0xff, v] {
+                            assert_eq!(slots(eq(w, top), stride), naive(bytes, |b| b == top));
+                        }
+                        assert_eq!(
+                            slots(at_least(w, MIN_TOP_HASH), stride),
+                            naive(bytes, is_full)
+                        );
+                        assert_eq!(slots(at_most(w, EMPTY_ONE), stride), naive(bytes, is_empty));
                     }
-                    let full: Vec<_> = g.match_full().collect();
-                    assert_eq!(full, naive(bytes, is_full), "{bytes:?} full");
-                    let empty: Vec<_> = g.match_empty().collect();
-                    assert_eq!(empty, naive(bytes, is_empty), "{bytes:?} empty");
-                    assert_eq!(g.has_empty_rest(), bytes.contains(&EMPTY_REST));
                 }
             }
         }
+    }
+
+    #[test]
+    fn group_api_finds_slots() {
+        let g = Group::load([9, 0, 9, 1, 0, 9, 0, 0]);
+        assert_eq!(g.match_byte(9).collect::<Vec<_>>(), [0, 2, 5]);
+        assert_eq!(g.match_full().collect::<Vec<_>>(), [0, 2, 5]);
+        assert_eq!(g.match_empty().first(), Some(1));
+        assert!(g.has_empty_rest());
+        assert!(!Group::load([9; 8]).has_empty_rest());
     }
 
     #[test]
@@ -197,7 +321,11 @@ mod tests {
     #[test]
     fn rotate_starts_at_offset() {
         let m = Group::load([9, 0, 9, 0, 0, 9, 0, 0]).match_full();
-        let rotated: Vec<_> = m.rotate(3).map(|i| (i + 3) % 8).collect();
-        assert_eq!(rotated, vec![5, 0, 2]);
+        for offset in 0..8 {
+            let rotated: Vec<_> = m.rotate(offset).map(|i| (i + offset) % 8).collect();
+            let mut want = vec![0usize, 2, 5];
+            want.sort_by_key(|&i| (i + 8 - offset) % 8);
+            assert_eq!(rotated, want, "offset {offset}");
+        }
     }
 }

@@ -83,3 +83,33 @@ impl Hasher for MixHasher {
         self.0 ^= n;
     }
 }
+
+/// `hash(k) = k` for integer keys: the test chooses bucket indices (low bits) directly.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Identity;
+
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unimplemented_for_tests()
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+fn unimplemented_for_tests() {
+    panic!("Identity hashes u64 keys only");
+}

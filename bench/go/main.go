@@ -1,0 +1,289 @@
+// Command gomapbench runs gomap's benchmark workloads on Go's built-in map, for
+// `gomap bench --go`. It is driven by the Rust side: the workloads, sizes and time budget
+// come from cli/src/workloads.rs through the -tasks and -budget-ms flags, and every figure is
+// printed as one JSON line on stdout. bench/README.md describes each workload; the code below
+// follows cli/src/workloads.rs step for step.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// gamma is splitmix64's increment (2^64 / phi, odd).
+const gamma uint64 = 0x9e3779b97f4a7c15
+
+// mix is splitmix64's output function, a bijection on uint64.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// key is the i-th output (from 0) of the splitmix64 generator seeded with 0.
+func key(i uint64) uint64 { return mix((i + 1) * gamma) }
+
+// stringKey is the 16-byte string form of key(i): its lower-case hex digits.
+func stringKey(i uint64) string { return fmt.Sprintf("%016x", key(i)) }
+
+// sink keeps results alive so the compiler cannot drop the work (Rust's black_box).
+var sink uint64
+
+const implName = "go-map"
+
+type record struct {
+	Impl     string  `json:"impl"`
+	Workload string  `json:"workload"`
+	Measure  string  `json:"measure"`
+	Size     int     `json:"size"`
+	Value    float64 `json:"value"`
+}
+
+func emit(workload, measure string, size int, value float64) {
+	line, err := json.Marshal(record{implName, workload, measure, size, value})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(string(line))
+}
+
+// throughput repeats round (which times itself and returns its op count) until the budget
+// is spent, at least three times unless one round alone exceeds the budget, and returns the
+// median round's million operations per second.
+func throughput(budget time.Duration, round func() (time.Duration, uint64)) float64 {
+	start := time.Now()
+	var rates []float64
+	for {
+		t, ops := round()
+		secs := t.Seconds()
+		if secs < 1e-9 {
+			secs = 1e-9
+		}
+		rates = append(rates, float64(ops)/secs/1e6)
+		spent := time.Since(start)
+		if (spent >= budget && (len(rates) >= 3 || t >= budget)) || len(rates) >= 100000 {
+			break
+		}
+	}
+	sort.Float64s(rates)
+	return rates[len(rates)/2]
+}
+
+func filled(n int) map[uint64]uint64 {
+	m := make(map[uint64]uint64)
+	for i := uint64(0); i < uint64(n); i++ {
+		m[key(i)] = i
+	}
+	return m
+}
+
+// p9999 is the 99.99th percentile (nearest rank) of samples, which it sorts.
+func p9999(samples []int64) int64 {
+	sort.Slice(samples, func(a, b int) bool { return samples[a] < samples[b] })
+	rank := int(float64(len(samples))*0.9999 + 0.999999)
+	if rank < 1 {
+		rank = 1
+	}
+	if rank > len(samples) {
+		rank = len(samples)
+	}
+	return samples[rank-1]
+}
+
+func minimum(values []int64) int64 {
+	min := values[0]
+	for _, v := range values[1:] {
+		if v < min {
+			min = v
+		}
+	}
+	return min
+}
+
+func run(workload string, n int, budget time.Duration) {
+	n64 := uint64(n)
+	var value float64
+	switch workload {
+	case "insert_grow":
+		value = throughput(budget, func() (time.Duration, uint64) {
+			m := make(map[uint64]uint64)
+			t := time.Now()
+			for i := uint64(0); i < n64; i++ {
+				m[key(i)] = i
+			}
+			d := time.Since(t)
+			sink += uint64(len(m))
+			return d, n64
+		})
+	case "insert_latency":
+		// Repeat the pass (at least five times, until the budget is spent) and report the
+		// smallest max and p99.99 over the passes: one pass's maximum is at the mercy of the
+		// OS scheduler, while a growth pause recurs in every pass.
+		start := time.Now()
+		samples := make([]int64, 0, n)
+		var maxes, p9999s []int64
+		for {
+			samples = samples[:0]
+			m := make(map[uint64]uint64)
+			var max int64
+			for i := uint64(0); i < n64; i++ {
+				k := key(i)
+				t := time.Now()
+				m[k] = i
+				d := time.Since(t).Nanoseconds()
+				samples = append(samples, d)
+				if d > max {
+					max = d
+				}
+			}
+			sink += uint64(len(m))
+			maxes = append(maxes, max)
+			p9999s = append(p9999s, p9999(samples))
+			if (len(maxes) >= 5 && time.Since(start) >= budget) || len(maxes) >= 1000 {
+				break
+			}
+		}
+		emit(workload, "insert_max", n, float64(minimum(maxes)))
+		emit(workload, "insert_p99.99", n, float64(minimum(p9999s)))
+		return
+	case "lookup_hit", "lookup_miss":
+		m := filled(n)
+		offset := uint64(0)
+		if workload == "lookup_miss" {
+			offset = n64
+		}
+		value = throughput(budget, func() (time.Duration, uint64) {
+			t := time.Now()
+			found := uint64(0)
+			for i := offset; i < offset+n64; i++ {
+				if _, ok := m[key(i)]; ok {
+					found++
+				}
+			}
+			d := time.Since(t)
+			sink += found
+			return d, n64
+		})
+	case "remove":
+		value = throughput(budget, func() (time.Duration, uint64) {
+			m := filled(n)
+			t := time.Now()
+			for i := uint64(0); i < n64; i++ {
+				delete(m, key(i))
+			}
+			return time.Since(t), n64
+		})
+	case "iterate":
+		m := filled(n)
+		value = throughput(budget, func() (time.Duration, uint64) {
+			t := time.Now()
+			sum := uint64(0)
+			for _, v := range m {
+				sum += v
+			}
+			d := time.Since(t)
+			sink += sum
+			return d, n64
+		})
+	case "churn":
+		m := filled(n)
+		j := uint64(0)
+		steps := n64
+		if steps < 1000 {
+			steps = 1000
+		}
+		if steps > 100000 {
+			steps = 100000
+		}
+		value = throughput(budget, func() (time.Duration, uint64) {
+			t := time.Now()
+			for s := uint64(0); s < steps; s++ {
+				delete(m, key(j))
+				m[key(n64+j)] = j
+				j++
+			}
+			return time.Since(t), steps
+		})
+	case "string_insert":
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = stringKey(uint64(i))
+		}
+		value = throughput(budget, func() (time.Duration, uint64) {
+			m := make(map[string]uint64)
+			t := time.Now()
+			for i, k := range keys {
+				m[k] = uint64(i)
+			}
+			d := time.Since(t)
+			sink += uint64(len(m))
+			return d, n64
+		})
+	case "string_lookup":
+		keys := make([]string, n)
+		m := make(map[string]uint64)
+		for i := range keys {
+			keys[i] = stringKey(uint64(i))
+			m[keys[i]] = uint64(i)
+		}
+		value = throughput(budget, func() (time.Duration, uint64) {
+			t := time.Now()
+			found := uint64(0)
+			for _, k := range keys {
+				if _, ok := m[k]; ok {
+					found++
+				}
+			}
+			d := time.Since(t)
+			sink += found
+			return d, n64
+		})
+	case "bytes_per_entry":
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m := filled(n)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(m)
+		value = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
+	default:
+		fmt.Fprintf(os.Stderr, "gomapbench: unknown workload %q\n", workload)
+		os.Exit(2)
+	}
+	emit(workload, workload, n, value)
+}
+
+func main() {
+	tasks := flag.String("tasks", "", "comma-separated workload:size pairs, from the Rust side")
+	budgetMs := flag.Int("budget-ms", 400, "time budget per figure, in milliseconds")
+	flag.Parse()
+	if *tasks == "" {
+		fmt.Fprintln(os.Stderr, "gomapbench: -tasks is required (run it through `gomap bench --go`)")
+		os.Exit(2)
+	}
+	budget := time.Duration(*budgetMs) * time.Millisecond
+	fmt.Printf("# %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	for _, task := range strings.Split(*tasks, ",") {
+		parts := strings.SplitN(task, ":", 2)
+		if len(parts) != 2 {
+			fmt.Fprintf(os.Stderr, "gomapbench: bad task %q (want workload:size)\n", task)
+			os.Exit(2)
+		}
+		n, err := strconv.Atoi(parts[1])
+		if err != nil || n < 1 {
+			fmt.Fprintf(os.Stderr, "gomapbench: bad size in %q\n", task)
+			os.Exit(2)
+		}
+		run(parts[0], n, budget)
+		runtime.GC() // drop this task's maps before the next one
+	}
+}

@@ -1,0 +1,282 @@
+//! `gomap bench`: every workload of `workloads.rs` on gomap and its peers in one run, and on
+//! Go's own map with `--go`; a table of throughput and ratios, and the raw figures as files.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::outln;
+use crate::report::{self, Record};
+use crate::style::{paint, Style};
+use crate::workloads::{self, Family, Plan, Workload, WORKLOADS};
+
+/// Options of `bench`.
+#[derive(Debug)]
+pub struct BenchOptions {
+    pub plan: Plan,
+    pub filter: Option<String>,
+    pub json: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
+    pub svg: Option<PathBuf>,
+    pub go: bool,
+    pub go_dir: PathBuf,
+}
+
+/// The Rust maps, in table order.
+pub const RUST_IMPLS: &[&str] = &["gomap", "hashbrown", "std"];
+/// The name Go's built-in map goes by in the tables.
+pub const GO_IMPL: &str = "go-map";
+
+/// One (workload, size) pair to run.
+#[derive(Clone, Copy, Debug)]
+struct Task {
+    workload: &'static Workload,
+    size: usize,
+}
+
+fn tasks(opts: &BenchOptions) -> Vec<Task> {
+    let largest = opts.plan.largest();
+    let mut out = Vec::new();
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| w.matches(opts.filter.as_deref()))
+    {
+        if w.largest_only {
+            out.push(Task {
+                workload: w,
+                size: largest,
+            });
+        } else {
+            out.extend(
+                opts.plan
+                    .sizes
+                    .iter()
+                    .map(|&size| Task { workload: w, size }),
+            );
+        }
+    }
+    out
+}
+
+fn run_rust<F: Family>(task: Task, plan: &Plan, records: &mut Vec<Record>) {
+    let imp = F::NAME;
+    for (measure, value) in workloads::run::<F>(task.workload, task.size, plan) {
+        records.push(Record::new(
+            task.workload.name,
+            measure,
+            task.size,
+            imp,
+            value,
+        ));
+    }
+}
+
+pub fn run(opts: &BenchOptions) -> Result<(), String> {
+    let tasks = tasks(opts);
+    if tasks.is_empty() {
+        return Err(format!(
+            "--filter {:?} matches no workload (workloads: {})",
+            opts.filter.as_deref().unwrap_or(""),
+            WORKLOADS
+                .iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let go = if opts.go {
+        prepare_go(&opts.go_dir)
+    } else {
+        None
+    };
+    let machine = report::machine();
+    outln!(
+        "{}",
+        paint(
+            &format!(
+                "gomap bench: sizes {:?}, {} ms per figure, {} workload(s), on {machine}",
+                opts.plan.sizes,
+                opts.plan.budget.as_millis(),
+                tasks.len()
+            ),
+            Style::Bold
+        )
+    );
+    let impls = RUST_IMPLS.len() + usize::from(go.is_some());
+    let bar = ProgressBar::new((tasks.len() * impls) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut records = Vec::new();
+    for &task in &tasks {
+        for imp in RUST_IMPLS {
+            bar.set_message(format!("{} n={} {imp}", task.workload.name, task.size));
+            match *imp {
+                "gomap" => run_rust::<workloads::Gomap>(task, &opts.plan, &mut records),
+                "hashbrown" => run_rust::<workloads::Hashbrown>(task, &opts.plan, &mut records),
+                "std" => run_rust::<workloads::Std>(task, &opts.plan, &mut records),
+                other => unreachable!("unknown impl {other}"),
+            }
+            bar.inc(1);
+        }
+    }
+    if let Some(go) = &go {
+        match run_go(go, &tasks, &opts.plan, &bar) {
+            Ok(mut go_records) => records.append(&mut go_records),
+            Err(e) => bar.suspend(|| eprintln!("gomap: the Go side failed, going on without: {e}")),
+        }
+    }
+    bar.finish_and_clear();
+
+    let mut impls: Vec<&str> = RUST_IMPLS.to_vec();
+    if records.iter().any(|r| r.imp == GO_IMPL) {
+        impls.push(GO_IMPL);
+    }
+    report::print_table(&records, &impls);
+    let command: Vec<String> = std::env::args().collect();
+    let command = command.join(" ");
+    if let Some(path) = &opts.json {
+        write(path, &report::json(&records, &impls, &command, &opts.plan))?;
+    }
+    if let Some(path) = &opts.csv {
+        write(path, &report::csv(&records))?;
+    }
+    if let Some(path) = &opts.svg {
+        write(path, &report::svg(&records, &impls, &machine))?;
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    outln!("  wrote {}", path.display());
+    Ok(())
+}
+
+/// A built Go benchmark program.
+#[derive(Debug)]
+struct GoProgram {
+    binary: PathBuf,
+    version: String,
+}
+
+/// Where `go` may be: `$PATH`, then the places Debian's and the upstream packages install it.
+fn find_go() -> Option<(PathBuf, String)> {
+    let candidates = [
+        PathBuf::from("go"),
+        PathBuf::from("/usr/lib/go-1.19/bin/go"),
+        PathBuf::from("/usr/lib/go/bin/go"),
+        PathBuf::from("/usr/local/go/bin/go"),
+    ];
+    candidates.into_iter().find_map(|go| {
+        let out = Command::new(&go).arg("version").output().ok()?;
+        out.status
+            .success()
+            .then(|| (go, String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    })
+}
+
+/// Builds `bench/go`; on any failure says why (and how to get Go) and returns `None`.
+fn prepare_go(dir: &Path) -> Option<GoProgram> {
+    let Some((go, version)) = find_go() else {
+        eprintln!(
+            "gomap: --go needs Go >= 1.19, which is not installed; going on without Go.\n  \
+             Debian/Ubuntu: sudo apt-get install golang-1.19-go  (binary: /usr/lib/go-1.19/bin/go)\n  \
+             elsewhere: https://go.dev/dl/"
+        );
+        return None;
+    };
+    if !dir.join("main.go").is_file() {
+        eprintln!(
+            "gomap: --go: no Go program at {} (use --go-dir); going on without Go",
+            dir.display()
+        );
+        return None;
+    }
+    let binary = std::env::temp_dir().join(format!("gomap-bench-go-{}", std::process::id()));
+    eprintln!("gomap: building {} with {version}", dir.display());
+    let out = Command::new(&go)
+        .args(["build", "-o"])
+        .arg(&binary)
+        .arg(".")
+        .current_dir(dir)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => Some(GoProgram { binary, version }),
+        Ok(o) => {
+            eprintln!(
+                "gomap: go build failed, going on without Go:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "gomap: cannot run {}: {e}; going on without Go",
+                go.display()
+            );
+            None
+        }
+    }
+}
+
+/// Runs the Go program on the same tasks and parses its JSON lines.
+fn run_go(
+    go: &GoProgram,
+    tasks: &[Task],
+    plan: &Plan,
+    bar: &ProgressBar,
+) -> Result<Vec<Record>, String> {
+    let list: Vec<String> = tasks
+        .iter()
+        .map(|t| format!("{}:{}", t.workload.name, t.size))
+        .collect();
+    bar.set_message(format!("Go ({})", go.version));
+    let mut child = Command::new(&go.binary)
+        .arg("-tasks")
+        .arg(list.join(","))
+        .arg("-budget-ms")
+        .arg(plan.budget.as_millis().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", go.binary.display()))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut records = Vec::new();
+    let mut parse_error = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading the Go program's output: {e}"))?;
+        match report::parse_go_line(&line) {
+            Ok(Some((record, task_done))) => {
+                records.push(record);
+                if task_done {
+                    bar.inc(1);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                parse_error.get_or_insert(e);
+            }
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for the Go program: {e}"))?;
+    let _ = std::fs::remove_file(&go.binary);
+    if !out.status.success() {
+        return Err(format!(
+            "the Go program exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    if let Some(e) = parse_error {
+        return Err(e);
+    }
+    Ok(records)
+}

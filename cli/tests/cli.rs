@@ -1,0 +1,340 @@
+//! The `gomap` binary, run as a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn gomap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gomap"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run gomap")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message() {
+    for args in [
+        &["--keys", "0"][..],
+        &["tour", "--keys", "0"],
+        &["tour", "--keys", "many"],
+        &["tour", "--keys", "100001"],
+        &["--no-such-flag"],
+        &["inspect"],
+        &["bench", "--sizes", "0"],
+        &["bench", "--color", "purple"],
+    ] {
+        let out = gomap(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: clap's usage-error code"
+        );
+        let err = stderr(&out);
+        assert!(err.contains("error:"), "{args:?}: no message in {err:?}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+/// One parsed row of the tour's growth table.
+#[derive(Debug)]
+struct Row {
+    insert: usize,
+    len: usize,
+    b: u32,
+    buckets: usize,
+    old_b: Option<u32>,
+    evacuated: Option<(usize, usize)>,
+    event: String,
+}
+
+fn growth_rows(text: &str) -> Vec<Row> {
+    let section = text
+        .split("== 1. A map growing from empty ==")
+        .nth(1)
+        .expect("growth section")
+        .split("== 2.")
+        .next()
+        .unwrap();
+    let mut lines = section
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("insert"));
+    let header: Vec<&str> = lines
+        .next()
+        .expect("table header")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "insert",
+            "len",
+            "B",
+            "buckets",
+            "overflow",
+            "oldB",
+            "evacuated",
+            "load",
+            "event"
+        ]
+    );
+    lines
+        .take_while(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let num = |i: usize| f[i].parse::<usize>().unwrap_or_else(|_| panic!("{l}"));
+            Row {
+                insert: num(0),
+                len: num(1),
+                b: num(2) as u32,
+                buckets: num(3),
+                old_b: f[5].parse().ok(),
+                evacuated: f[6]
+                    .split_once('/')
+                    .map(|(a, b)| (a.parse().unwrap(), b.parse().unwrap())),
+                event: f[8..].join(" "),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn tour_shows_real_and_consistent_growth() {
+    let keys = 3000;
+    let out = gomap(&[
+        "tour",
+        "--keys",
+        &keys.to_string(),
+        "--seed",
+        "7",
+        "--color",
+        "never",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows = growth_rows(&text);
+    assert!(rows.len() > 5, "too few rows: {rows:?}");
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.insert, last.len, last.event.as_str()),
+        (keys, keys, "end")
+    );
+    let mut in_growth: Option<u32> = None;
+    let mut doublings = 0;
+    let mut prev_b = 0;
+    for r in &rows {
+        // Distinct keys: after insert i the map holds i entries.
+        assert_eq!(r.len, r.insert, "{r:?}");
+        if r.insert > 0 {
+            assert_eq!(r.buckets, 1 << r.b, "{r:?}");
+        }
+        assert!(r.b >= prev_b, "B went down: {r:?}");
+        prev_b = r.b;
+        if r.event.starts_with("doubling starts") {
+            assert!(
+                in_growth.is_none(),
+                "a growth started inside another: {r:?}"
+            );
+            let old = r.old_b.expect("oldB while growing");
+            assert_eq!(r.b, old + 1, "{r:?}");
+            assert!(r.event.contains(&format!("B {old} -> {}", r.b)), "{r:?}");
+            let (done, total) = r.evacuated.expect("evacuated while growing");
+            assert_eq!(total, 1 << old);
+            assert!(
+                (1..=2).contains(&done),
+                "the first write evacuates 1 or 2: {r:?}"
+            );
+            in_growth = Some(r.b);
+            doublings += 1;
+        } else if r.event.starts_with("last old bucket evacuated") {
+            assert_eq!(in_growth.take(), Some(r.b), "{r:?}");
+            assert!(r.old_b.is_none() && r.evacuated.is_none(), "{r:?}");
+        } else if r.event.starts_with("doubling B") {
+            // Finished inside the insert that started it: B went up by exactly one.
+            assert!(r.event.contains(&format!("-> {}", r.b)), "{r:?}");
+        }
+    }
+    // 3000 keys: B ends at 9, and every growth from B = 2 on is incremental.
+    assert_eq!(last.b, 9);
+    assert!(doublings >= 6, "only {doublings} incremental doublings");
+    // The traced lookups agree with the map.
+    assert!(
+        text.contains("key compares equal — found, value 1500"),
+        "{text}"
+    );
+    assert!(text.contains("key absent"), "{text}");
+    assert!(text.contains("emptyOne") && text.contains("emptyRest"));
+    assert!(text.contains("== 4. Same-size growth under churn =="));
+}
+
+#[test]
+fn tour_is_reproducible_and_the_default_command() {
+    let a = gomap(&["--keys", "500", "--seed", "3", "--color", "never"]);
+    let b = gomap(&["tour", "--keys", "500", "--seed", "3", "--color", "never"]);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(stdout(&a), stdout(&b));
+    let c = gomap(&["tour", "--keys", "500", "--seed", "4", "--color", "never"]);
+    assert_ne!(
+        stdout(&a),
+        stdout(&c),
+        "the seed changes the keys and the hasher"
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let piped = gomap(&["--keys", "100"]);
+    assert!(!stdout(&piped).contains('\x1b'), "colour on a pipe");
+    let always = gomap(&["--keys", "100", "--color", "always"]);
+    assert!(stdout(&always).contains("\x1b["));
+    let no_color = Command::new(env!("CARGO_BIN_EXE_gomap"))
+        .args(["--keys", "100"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&no_color).contains('\x1b'));
+}
+
+/// Every measure of cli/src/workloads.rs.
+const MEASURES: &[&str] = &[
+    "insert_grow",
+    "insert_max",
+    "insert_p99.99",
+    "lookup_hit",
+    "lookup_miss",
+    "remove",
+    "iterate",
+    "churn",
+    "string_insert",
+    "string_lookup",
+    "bytes_per_entry",
+];
+
+#[test]
+fn bench_json_has_every_map_and_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let csv = dir.path().join("out.csv");
+    let svg = dir.path().join("out.svg");
+    let out = gomap(&[
+        "bench",
+        "--tiny",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let results = doc["results"].as_array().expect("results");
+    for imp in ["gomap", "hashbrown", "std"] {
+        for m in MEASURES {
+            let r = results
+                .iter()
+                .find(|r| r["impl"] == *imp && r["measure"] == *m)
+                .unwrap_or_else(|| panic!("{imp}/{m} missing"));
+            let v = r["value"].as_f64().expect("numeric value");
+            assert!(v.is_finite() && v > 0.0, "{imp}/{m} = {v}");
+            assert_eq!(r["size"], 1000);
+        }
+    }
+    assert_eq!(results.len(), 3 * MEASURES.len());
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 * MEASURES.len());
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    // The table lists every measure too.
+    let table = stdout(&out);
+    for m in MEASURES {
+        assert!(table.contains(m), "{m} not in the table");
+    }
+}
+
+#[test]
+fn bench_filter_and_a_missing_go_program() {
+    let out = gomap(&[
+        "bench",
+        "--tiny",
+        "--filter",
+        "lookup",
+        "--go",
+        "--go-dir",
+        "/nonexistent",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(table.contains("lookup_hit") && table.contains("lookup_miss"));
+    assert!(!table.contains("churn") && !table.contains("go-map"));
+    assert!(
+        stderr(&out).contains("going on without"),
+        "{}",
+        stderr(&out)
+    );
+
+    let none = gomap(&["bench", "--tiny", "--filter", "no-such-workload"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("matches no workload"));
+}
+
+#[test]
+fn inspect_reports_the_layout_of_a_file() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    for i in 0..1000 {
+        writeln!(file, "key-{i}").unwrap();
+    }
+    writeln!(file, "key-7").unwrap(); // a duplicate
+    let out = gomap(&["inspect", file.path().to_str().unwrap(), "--seed", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("1001 lines, 1000 distinct keys"), "{text}");
+    assert!(text.contains("hashbrown") && text.contains("bytes/entry"));
+    // 1000 entries: B = 8 (6.5 * 2^7 = 832 < 1000 <= 1664).
+    let row = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("B "))
+        .nth(1)
+        .expect("layout row");
+    assert!(row.split_whitespace().take(2).eq(["8", "256"]), "{row}");
+}
+
+#[test]
+fn inspect_reads_stdin() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gomap"))
+        .args(["inspect", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a\nb\nc\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("3 lines, 3 distinct keys"));
+}
+
+#[test]
+fn inspect_errors_are_clear() {
+    let missing = gomap(&["inspect", "/nonexistent/keys.txt"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let err = stderr(&missing);
+    assert!(err.contains("cannot read /nonexistent/keys.txt"), "{err}");
+    assert!(!err.contains("panicked"));
+
+    let mut bad = tempfile::NamedTempFile::new().unwrap();
+    bad.write_all(b"fine\nnot \xff utf-8\n").unwrap();
+    let out = gomap(&["inspect", bad.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 2 is not valid UTF-8"), "{err}");
+}

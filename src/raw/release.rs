@@ -1,0 +1,69 @@
+//! Returning a bucket array's memory to the OS a few pages per write.
+//!
+//! Freeing a large populated array makes the kernel unmap every page of it: about 10 ms per
+//! 128 MB measured here, more when other processes contend for the kernel's page lists. Done
+//! in one call, that would land on the single write that finishes a growth, the very pause
+//! incremental growth exists to avoid. So the old array is released piecemeal:
+//! - while growing, the pages of old buckets below `nevacuate` (evacuated, never read again);
+//! - once the growth is over, the rest (the tail and the overflow pool) while the array waits
+//!   in `RawMap::retired`; the final `free` then finds almost nothing left to unmap.
+//!
+//! Each step releases at most [`PAGES_PER_STEP`] pages with `madvise(MADV_DONTNEED)`, which
+//! drops their contents but keeps the mapping valid until the allocation is freed.
+
+/// Pages released per write: a few microseconds of kernel time, even on a busy machine.
+pub(crate) const PAGES_PER_STEP: usize = 4;
+
+/// How far a range has been released: pages below `released_to` are gone.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Releaser {
+    /// Absolute address (page-aligned) up to which pages were released; 0 = none yet.
+    pub(super) released_to: usize,
+}
+
+fn page_size() -> usize {
+    #[cfg(unix)]
+    {
+        use std::sync::OnceLock;
+        static PAGE: OnceLock<usize> = OnceLock::new();
+        // SAFETY: sysconf has no preconditions.
+        *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+            n if n > 0 => n as usize,
+            _ => 4096,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        4096
+    }
+}
+
+impl Releaser {
+    /// Releases up to `PAGES_PER_STEP` whole pages of `base..limit` past those already
+    /// released. Returns whether every whole page of the range is released.
+    ///
+    /// # Safety
+    /// `base..limit` lies inside one live allocation, and nothing in `base..limit` will be
+    /// read again before it is written (released pages read back as zeroes, or keep their
+    /// old contents, depending on the mapping).
+    pub(crate) unsafe fn step(&mut self, base: usize, limit: usize) -> bool {
+        let page = page_size();
+        let start = self.released_to.max((base + page - 1) & !(page - 1));
+        let end = (limit & !(page - 1)).min(start + PAGES_PER_STEP * page);
+        if end > start {
+            #[cfg(unix)]
+            // SAFETY: `start..end` is page-aligned, inside the allocation and unused (caller).
+            // MADV_DONTNEED is advice about memory we own; it cannot invalidate the mapping.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+            }
+            self.released_to = end;
+        }
+        end.max(start) >= (limit & !(page - 1))
+    }
+
+    /// Bytes from `base` up to which memory may have been released.
+    pub(crate) fn released_from(&self, base: usize) -> usize {
+        self.released_to.saturating_sub(base)
+    }
+}

@@ -1,0 +1,262 @@
+//! Growth, shrinking, churn, iteration order, and unusual key/value types.
+
+mod common;
+
+use std::collections::HashMap as StdMap;
+
+use gomap::{HashMap, HashSet};
+
+#[test]
+fn doubling_starts_past_load_factor_and_completes_incrementally() {
+    let mut map = HashMap::new();
+    let mut last_b = 0;
+    let mut starts = Vec::new();
+    for k in 0..50_000u64 {
+        let before = map.stats();
+        map.insert(k, k);
+        let after = map.stats();
+        if after.b != before.b {
+            // A doubling starts exactly when the insert would exceed 6.5 entries per bucket.
+            assert_eq!(after.b, before.b + 1);
+            let threshold = if before.b == 0 {
+                8
+            } else {
+                13 * (1usize << before.b) / 2
+            };
+            assert_eq!(
+                before.len, threshold,
+                "growth from B={} starts past 6.5/bucket",
+                before.b
+            );
+            starts.push(k);
+        }
+        if after.growing {
+            assert_eq!(after.old_b, Some(after.b - 1));
+            assert!(after.evacuated <= 1 << (after.b - 1));
+        }
+        last_b = after.b;
+    }
+    assert_eq!(
+        last_b, 13,
+        "50k entries need 2^13 buckets at 6.5 per bucket"
+    );
+    assert_eq!(starts.len(), 13);
+    map.check_invariants().unwrap();
+}
+
+#[test]
+fn churn_at_a_fixed_size_keeps_memory_flat() {
+    // Insert a new key, remove the oldest: the live set is constant, but deleted slots in
+    // overflow buckets are only reused by keys of the same bucket, so overflow buckets pile
+    // up until a same-size growth compacts them.
+    const SIZE: u64 = 20_000;
+    let mut map = HashMap::new();
+    for k in 0..SIZE {
+        map.insert(k, k);
+    }
+    map.finish_growth();
+    let baseline = map.stats();
+    let mut peak = 0;
+    for k in SIZE..SIZE + 1_000_000 {
+        map.insert(k, k);
+        assert_eq!(map.remove(&(k - SIZE)), Some(k - SIZE));
+        if k % 4096 == 0 {
+            let s = map.stats();
+            peak = peak.max(s.memory_bytes);
+            assert!(s.b <= baseline.b + 1, "B grew under constant size: {s:?}");
+        }
+    }
+    assert_eq!(map.len() as u64, SIZE);
+    map.check_invariants().unwrap();
+    // Bounded: at most an old and a new array of the same size plus their overflow.
+    assert!(
+        peak <= 3 * baseline.memory_bytes,
+        "memory grew from {} to {peak} bytes",
+        baseline.memory_bytes
+    );
+}
+
+#[test]
+fn same_size_growth_compacts_overflow_chains() {
+    // With hash(k) = k, keys that are multiples of 16 all land in bucket 0 of a 16-bucket
+    // array: a long chain while the load stays under 6.5. Emptying it and filling bucket 1
+    // the same way leaves the first chain's overflow buckets behind, so overflow buckets
+    // reach 2^B and the next insert starts a same-size growth that compacts the chains.
+    // Capacity 100 pins B = 4: no automatic shrink when bucket 0 is emptied.
+    let mut map: HashMap<u64, u64, common::Identity> =
+        HashMap::with_capacity_and_hasher(100, common::Identity);
+    let keys = |bucket: u64| (0..100u64).map(move |i| i * 16 + bucket);
+    keys(0).for_each(|k| {
+        map.insert(k, k);
+    });
+    map.finish_growth();
+    assert_eq!(map.stats().b, 4);
+    keys(0).for_each(|k| {
+        map.remove(&k);
+    });
+    let mut same_size = None;
+    for k in keys(1) {
+        map.insert(k, k);
+        let s = map.stats();
+        if s.growing && s.old_b == Some(s.b) && same_size.is_none() {
+            same_size = Some(s);
+        }
+        map.check_invariants().unwrap();
+    }
+    let s = same_size.expect("no same-size growth");
+    assert_eq!(s.b, 4);
+    map.finish_growth();
+    let after = map.stats();
+    assert_eq!(after.b, 4, "a same-size growth keeps B");
+    assert!(
+        after.overflow_buckets < 16,
+        "chains compacted: {} overflow buckets",
+        after.overflow_buckets
+    );
+    assert!(keys(1).all(|k| map.get(&k) == Some(&k)));
+}
+
+#[test]
+fn mass_delete_shrinks_incrementally_without_thrashing() {
+    let mut map = HashMap::new();
+    for k in 0..100_000u64 {
+        map.insert(k, k);
+    }
+    map.finish_growth();
+    let big = map.stats().b;
+    for k in 0..99_000u64 {
+        map.remove(&k);
+    }
+    // Further writes complete the shrink(s).
+    for round in 0..200_000u64 {
+        map.insert(1_000_000 + round % 16, round);
+        map.remove(&(1_000_000 + round % 16));
+    }
+    let s = map.stats();
+    assert!(s.b < big, "B {} did not shrink from {big}", s.b);
+    map.check_invariants().unwrap();
+    assert_eq!(map.len(), 1000);
+    // Hysteresis: at the boundary, insert/remove does not start growth after growth.
+    let b = map.stats().b;
+    let mut growths = 0;
+    let mut was = false;
+    for round in 0..10_000u64 {
+        map.insert(2_000_000 + round, round);
+        map.remove(&(2_000_000 + round));
+        let g = map.stats().growing;
+        if g && !was {
+            growths += 1;
+        }
+        was = g;
+    }
+    assert!(growths <= 2, "{growths} resizes at a steady size");
+    assert!(map.stats().b <= b);
+}
+
+#[test]
+fn with_capacity_is_never_shrunk_below_automatically() {
+    let mut map = HashMap::with_capacity(10_000);
+    let b = map.stats().b;
+    for k in 0..10_000u32 {
+        map.insert(k, k);
+    }
+    for k in 0..10_000u32 {
+        map.remove(&k);
+    }
+    assert_eq!(map.stats().b, b);
+}
+
+#[test]
+fn iteration_order_is_randomised_per_iterator() {
+    let map: HashMap<u32, u32> = (0..64).map(|k| (k, k)).collect();
+    let orders: std::collections::HashSet<Vec<u32>> =
+        (0..20).map(|_| map.keys().copied().collect()).collect();
+    assert!(orders.len() > 1, "20 iterations gave the same order");
+}
+
+#[test]
+fn iteration_mid_growth_yields_every_entry_once() {
+    for hasher_seed in 0..20u64 {
+        let mut map = HashMap::with_hasher(foldhash::fast::FixedState::with_seed(hasher_seed));
+        let mut k = 0u64;
+        while !(map.stats().growing && map.stats().evacuated > 0) {
+            map.insert(k, k);
+            k += 1;
+        }
+        let mut seen: Vec<u64> = map.keys().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..k).collect::<Vec<_>>());
+        let owned: StdMap<u64, u64> = map.clone().into_iter().collect();
+        assert_eq!(owned.len() as u64, k);
+    }
+}
+
+#[test]
+fn zero_sized_keys_and_values() {
+    let mut map: HashMap<(), ()> = HashMap::new();
+    assert_eq!(map.insert((), ()), None);
+    assert_eq!(map.insert((), ()), Some(()));
+    assert_eq!(map.len(), 1);
+    assert_eq!(map.remove(&()), Some(()));
+    let mut set: HashSet<u64> = (0..10_000).collect();
+    assert_eq!(set.len(), 10_000);
+    set.retain(|k| k % 2 == 0);
+    assert_eq!(set.len(), 5_000);
+    let mut units: HashMap<u32, ()> = (0..1000).map(|k| (k, ())).collect();
+    units.check_invariants().unwrap();
+    units.clear();
+    assert!(units.is_empty());
+}
+
+#[test]
+fn big_keys_and_values_are_stored_out_of_line() {
+    // 256-byte keys and values are boxed in their slots (Go's indirectkey/indirectelem).
+    let key = |k: u64| [k; 32];
+    let mut map = HashMap::new();
+    for k in 0..3000u64 {
+        map.insert(key(k), [k * 2; 32]);
+    }
+    map.check_invariants().unwrap();
+    for k in 0..3000u64 {
+        assert_eq!(map.get(&key(k)).map(|v| v[31]), Some(k * 2));
+    }
+    for k in (0..3000u64).step_by(2) {
+        assert_eq!(map.remove(&key(k)).map(|v| v[0]), Some(k * 2));
+    }
+    let stats = map.stats();
+    assert!(stats.memory_bytes >= 1500 * 512, "boxed pairs are counted");
+    let copy = map.clone();
+    assert_eq!(copy, map);
+}
+
+#[test]
+fn string_keys_match_std() {
+    let mut map = HashMap::new();
+    let mut model = StdMap::new();
+    for i in 0..20_000u32 {
+        let k = format!("key-{:08}", i.wrapping_mul(2_654_435_761) % 50_000);
+        assert_eq!(map.insert(k.clone(), i), model.insert(k, i));
+        if i % 3 == 0 {
+            let r = format!("key-{:08}", i % 50_000);
+            assert_eq!(map.remove(r.as_str()), model.remove(r.as_str()));
+        }
+    }
+    assert_eq!(map.len(), model.len());
+    for (k, v) in &model {
+        assert_eq!(map.get(k.as_str()), Some(v));
+    }
+    map.check_invariants().unwrap();
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_round_trip() {
+    let map: HashMap<String, u32> = (0..100).map(|i| (i.to_string(), i)).collect();
+    let json = serde_json::to_string(&map).unwrap();
+    let back: HashMap<String, u32> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, map);
+    let set: HashSet<u32> = (0..100).collect();
+    let back: HashSet<u32> = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+    assert_eq!(back, set);
+    assert!(serde_json::from_str::<HashMap<String, u32>>("[1]").is_err());
+}
