@@ -51,15 +51,18 @@
 
 mod hash;
 mod map;
+mod primitive;
 mod raw;
 #[cfg(feature = "serde")]
 mod serde_impl;
 mod set;
+mod sync_map;
 
 pub use hash::DefaultHashBuilder;
 pub use map::HashMap;
 pub use raw::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub use set::HashSet;
+pub use sync_map::{SyncMap, SyncMapRef, SyncMapStats};
 
 /// The map's entry and iterator types, as in `std::collections::hash_map`.
 pub mod hash_map {

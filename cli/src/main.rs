@@ -8,6 +8,7 @@ mod keys;
 mod report;
 mod style;
 mod tour;
+mod viz;
 mod workloads;
 
 /// Counts heap bytes for `bench`'s bytes-per-entry figures (off while timing).
@@ -43,6 +44,38 @@ enum Command {
     /// Run the HashMap workloads on gomap, hashbrown and std's HashMap (same hasher) in one
     /// run, and on Go's built-in map with --go; print throughput and ratios.
     Bench(BenchArgs),
+    /// Replay writes on a live map and write one self-contained HTML page that draws its
+    /// buckets frame by frame (header, bucket arrays, overflow chains, growths, a timeline).
+    Viz(VizArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct VizArgs {
+    /// Keys of the built-in sequence: insert them (crossing several growths), churn until a
+    /// same-size growth has run, remove every fourth key.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000), conflicts_with = "ops")]
+    keys: u64,
+    /// Replay this file instead: one `insert KEY VALUE` or `remove KEY` per line (u64s,
+    /// decimal or 0x hex; `#` starts a comment). A bad line is reported and nothing is written.
+    #[arg(long, value_name = "FILE")]
+    ops: Option<PathBuf>,
+    /// Seeds the key stream and the map's hasher (foldhash's FixedState).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE.html")]
+    out: PathBuf,
+    /// Also write the replayed writes, in `--ops` form (to edit and replay).
+    #[arg(long, value_name = "FILE")]
+    save_ops: Option<PathBuf>,
+    /// Also replay the operations on a `gomap::SyncMap` (insert = store, remove = delete,
+    /// load = load) and show its read snapshot vs dirty map, misses and promotions. Without
+    /// --ops, the built-in sequence is then one that shows the sync.Map cycle.
+    #[arg(long)]
+    sync_map: bool,
+    /// Most frames to capture (growth starts and ends come first).
+    #[arg(long, default_value_t = viz::MAX_FRAMES as u64, value_parser = clap::value_parser!(u64).range(2..=10_000), hide = true)]
+    max_frames: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -137,6 +170,15 @@ fn main() -> ExitCode {
                 go_dir: args.go_dir,
             })
         }
+        Command::Viz(args) => viz::run(&viz::VizOptions {
+            keys: args.keys,
+            ops: args.ops,
+            seed: args.seed,
+            out: args.out,
+            save_ops: args.save_ops,
+            max_frames: args.max_frames as usize,
+            sync_map: args.sync_map,
+        }),
         Command::Inspect(args) => inspect::run(&inspect::InspectOptions {
             path: &args.file,
             seed: args.seed,

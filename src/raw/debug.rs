@@ -309,6 +309,9 @@ pub(super) fn check_invariants<K, V>(
     match old {
         None if map.nevacuate != 0 => return Err("nevacuate set while not growing".into()),
         Some(o) => {
+            if map.old_released_below > map.nevacuate {
+                return Err("old buckets released past nevacuate".into());
+            }
             if map.nevacuate >= o.len() {
                 return Err("growth finished but old array kept".into());
             }

@@ -2,6 +2,7 @@
 //! the resizes Go lacks (several levels at once, and shrinking).
 
 use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
+use super::release::PAGES_PER_STEP;
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
 use super::{over_load_factor, RawMap, Slot};
 
@@ -75,10 +76,8 @@ impl Plan {
     #[inline]
     fn bit(&self, n: usize) -> bool {
         match self {
-            Plan::Double { low, more } => {
-                let word = if n < 64 { *low } else { more[n / 64 - 1] };
-                word >> (n % 64) & 1 == 1
-            }
+            Plan::Double { low, .. } if n < 64 => *low >> n & 1 == 1,
+            Plan::Double { more, .. } => more[n / 64 - 1] >> (n % 64) & 1 == 1,
             _ => false,
         }
     }
@@ -107,6 +106,8 @@ impl<K, V> RawMap<K, V> {
         self.oldbuckets = Some(old);
         self.nevacuate = 0;
         self.old_released_below = 0;
+        self.next_release = 0;
+        self.old_release = Default::default();
         self.noverflow = 0;
     }
 
@@ -284,8 +285,9 @@ impl<K, V> RawMap<K, V> {
             self.retired = Some((old, self.old_release));
             self.nevacuate = 0;
             self.old_released_below = 0;
+            self.next_release = 0;
             self.old_release = Default::default();
-        } else {
+        } else if self.nevacuate >= self.next_release {
             self.release_evacuated();
         }
     }
@@ -300,10 +302,11 @@ impl<K, V> RawMap<K, V> {
         // read again once `old_released_below` covers them, which it does right below, before
         // any other read.
         unsafe { self.old_release.step(base, limit) };
-        self.old_released_below = self
-            .old_release
-            .released_from(base)
-            .div_ceil(BucketLayout::<K, V>::SIZE);
+        let size = BucketLayout::<K, V>::SIZE;
+        let released = self.old_release.released_from(base);
+        self.old_released_below = released.div_ceil(size);
+        // The next step can release a full batch once `nevacuate` passes this bucket.
+        self.next_release = (released + PAGES_PER_STEP * 4096) / size;
     }
 
     /// Releases a few more pages of the retired old array, freeing it once all are gone.

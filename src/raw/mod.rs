@@ -160,6 +160,9 @@ pub(crate) struct RawMap<K, V> {
     old_released_below: usize,
     /// While growing: how much of the old array has been released.
     old_release: release::Releaser,
+    /// While growing: `release_evacuated` has work once `nevacuate` reaches this (a hint;
+    /// the releaser itself decides what is released).
+    next_release: usize,
     /// A finished growth's old array, released a few pages per write before it is freed
     /// (see `release.rs`). Invariant: no live chain points into it.
     retired: Option<(BucketArray<K, V>, release::Releaser)>,
@@ -194,6 +197,7 @@ impl<K, V> RawMap<K, V> {
             nevacuate: 0,
             old_released_below: 0,
             old_release: release::Releaser { released_to: 0 },
+            next_release: 0,
             retired: None,
             noverflow: 0,
             next_overflow: 0,
@@ -687,6 +691,9 @@ impl<K, V> RawMap<K, V> {
         self.count = 0;
         self.free_overflow_chains();
         self.oldbuckets = None;
+        self.old_release = Default::default();
+        self.old_released_below = 0;
+        self.next_release = 0;
         self.retired = None;
         let buckets = self.buckets.as_ref().expect("checked above");
         for i in 0..buckets.len() {

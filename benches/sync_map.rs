@@ -1,0 +1,296 @@
+//! `SyncMap` against its peers, same workloads, same run.
+//!
+//! Workloads (the issue's), each at 1 and 2 threads, on `u64` keys and values with every map's
+//! default hasher (SipHash for the peers, foldhash for `gomap::SyncMap`; `SyncMap(SipHash)` is
+//! ours with the peers' hasher, to tell the design from the hasher):
+//!
+//! * `read_mostly`: 98 % load of a present key, 1 % overwrite, 1 % store of a new key;
+//! * `grow_only`: load a key in 0..N, `load_or_store` it if absent (each key written once, read
+//!   many times: Go's case 1);
+//! * `disjoint`: each thread owns its key range; 50 % load, 50 % overwrite (Go's case 2);
+//! * `write_heavy`: 10 % load, 40 % store, 40 % delete, 10 % `load_or_store` on shared keys.
+//!
+//! Reported time is wall time divided by the total number of operations of all threads (Go's
+//! `b.RunParallel` ns/op). Each benchmark builds and prefills one map and reuses it for every
+//! batch, so what is measured is the steady state (as Go's benchmarks run `b.N` operations on one
+//! map). Run (about two minutes):
+//!
+//! ```text
+//! cargo bench --bench sync_map -- --warm-up-time 0.5 --measurement-time 1.5
+//! ```
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::{Barrier, RwLock};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use gomap::SyncMap;
+
+/// Keys in the working set.
+const N: u64 = 1 << 14;
+
+/// The operations the workloads need, implemented by every contender.
+trait BenchMap: Send + Sync + Default {
+    const NAME: &'static str;
+    fn load(&self, k: u64) -> Option<u64>;
+    fn store(&self, k: u64, v: u64);
+    fn delete(&self, k: u64);
+    fn load_or_store(&self, k: u64, v: u64) -> u64;
+}
+
+impl BenchMap for SyncMap<u64, u64> {
+    const NAME: &'static str = "gomap::SyncMap";
+    fn load(&self, k: u64) -> Option<u64> {
+        SyncMap::load(self, &k)
+    }
+    fn store(&self, k: u64, v: u64) {
+        SyncMap::store(self, k, v)
+    }
+    fn delete(&self, k: u64) {
+        SyncMap::delete(self, &k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        SyncMap::load_or_store(self, k, v).0
+    }
+}
+
+/// `SyncMap` with the peers' hasher (SipHash), to separate the design from the hasher.
+#[derive(Default)]
+struct SyncMapSip(SyncMap<u64, u64, std::collections::hash_map::RandomState>);
+
+impl BenchMap for SyncMapSip {
+    const NAME: &'static str = "gomap::SyncMap(SipHash)";
+    fn load(&self, k: u64) -> Option<u64> {
+        self.0.load(&k)
+    }
+    fn store(&self, k: u64, v: u64) {
+        self.0.store(k, v)
+    }
+    fn delete(&self, k: u64) {
+        self.0.delete(&k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        self.0.load_or_store(k, v).0
+    }
+}
+
+impl BenchMap for dashmap::DashMap<u64, u64> {
+    const NAME: &'static str = "dashmap";
+    fn load(&self, k: u64) -> Option<u64> {
+        self.get(&k).map(|r| *r)
+    }
+    fn store(&self, k: u64, v: u64) {
+        self.insert(k, v);
+    }
+    fn delete(&self, k: u64) {
+        self.remove(&k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.entry(k).or_insert(v)
+    }
+}
+
+impl BenchMap for scc::HashMap<u64, u64> {
+    const NAME: &'static str = "scc";
+    fn load(&self, k: u64) -> Option<u64> {
+        self.read_sync(&k, |_, v| *v)
+    }
+    fn store(&self, k: u64, v: u64) {
+        self.upsert_sync(k, v);
+    }
+    fn delete(&self, k: u64) {
+        self.remove_sync(&k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.entry_sync(k).or_insert(v).get()
+    }
+}
+
+impl BenchMap for papaya::HashMap<u64, u64> {
+    const NAME: &'static str = "papaya";
+    fn load(&self, k: u64) -> Option<u64> {
+        self.pin().get(&k).copied()
+    }
+    fn store(&self, k: u64, v: u64) {
+        self.pin().insert(k, v);
+    }
+    fn delete(&self, k: u64) {
+        self.pin().remove(&k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.pin().get_or_insert(k, v)
+    }
+}
+
+#[derive(Default)]
+struct RwLockMap(RwLock<HashMap<u64, u64>>);
+
+impl BenchMap for RwLockMap {
+    const NAME: &'static str = "RwLock<HashMap>";
+    fn load(&self, k: u64) -> Option<u64> {
+        self.0.read().unwrap().get(&k).copied()
+    }
+    fn store(&self, k: u64, v: u64) {
+        self.0.write().unwrap().insert(k, v);
+    }
+    fn delete(&self, k: u64) {
+        self.0.write().unwrap().remove(&k);
+    }
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.0.write().unwrap().entry(k).or_insert(v)
+    }
+}
+
+/// xorshift64: cheap, deterministic per thread.
+struct Rng(u64);
+impl Rng {
+    #[inline]
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Workload {
+    ReadMostly,
+    GrowOnly,
+    Disjoint,
+    WriteHeavy,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::ReadMostly => "read_mostly",
+            Workload::GrowOnly => "grow_only",
+            Workload::Disjoint => "disjoint",
+            Workload::WriteHeavy => "write_heavy",
+        }
+    }
+
+    fn prefill<M: BenchMap>(self, map: &M) {
+        if !matches!(self, Workload::GrowOnly) {
+            for k in 0..N {
+                map.store(k, k);
+            }
+            // Settle lazily-built state (for SyncMap: promote dirty to the read snapshot).
+            for k in 0..N {
+                black_box(map.load(k));
+            }
+        }
+    }
+
+    /// One thread's share of the operations. New keys (read-mostly) start at `fresh`.
+    fn run<M: BenchMap>(self, map: &M, thread: u64, threads: u64, ops: u64, fresh: u64) {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (thread + 1) ^ fresh);
+        let mut fresh = fresh + thread; // new keys, disjoint per thread and per batch
+        for _ in 0..ops {
+            let r = rng.next();
+            let k = (r >> 8) % N;
+            match self {
+                Workload::ReadMostly => match r % 100 {
+                    0 => map.store(k, r),
+                    1 => {
+                        map.store(fresh, r);
+                        fresh += threads;
+                    }
+                    _ => {
+                        black_box(map.load(k));
+                    }
+                },
+                Workload::GrowOnly => {
+                    if map.load(k).is_none() {
+                        black_box(map.load_or_store(k, r));
+                    }
+                }
+                Workload::Disjoint => {
+                    let own = thread * (N / threads) + k % (N / threads);
+                    if r % 2 == 0 {
+                        black_box(map.load(own));
+                    } else {
+                        map.store(own, r);
+                    }
+                }
+                Workload::WriteHeavy => match r % 10 {
+                    0 => {
+                        black_box(map.load(k));
+                    }
+                    1..=4 => map.store(k, r),
+                    5..=8 => map.delete(k),
+                    _ => {
+                        black_box(map.load_or_store(k, r));
+                    }
+                },
+            }
+        }
+    }
+}
+
+fn bench_one<M: BenchMap>(c: &mut Criterion, workload: Workload, threads: u64) {
+    let mut group = c.benchmark_group(format!("{}/{}t", workload.name(), threads));
+    // One map per benchmark, reused by every batch (as Go's benchmarks use one map for b.N):
+    // the measurement is of the steady state, not of building the map (for `SyncMap`, the
+    // one-off copy of the snapshot at the first new key after the prefill's promotion).
+    let map = M::default();
+    workload.prefill(&map);
+    let mut next_fresh = N;
+    group.bench_function(BenchmarkId::from_parameter(M::NAME), |b| {
+        b.iter_custom(|iters| {
+            let map = &map;
+            let fresh = next_fresh;
+            next_fresh += iters + threads;
+            let barrier = Barrier::new(threads as usize);
+            let per_thread = iters.div_ceil(threads);
+            let elapsed: Vec<Duration> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            barrier.wait();
+                            let start = Instant::now();
+                            workload.run(map, t, threads, per_thread, fresh);
+                            start.elapsed()
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            // Wall time of the parallel section (the slowest thread); criterion divides by
+            // `iters`, the total operations: Go's RunParallel ns/op.
+            elapsed.into_iter().max().unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn all(c: &mut Criterion) {
+    for workload in [
+        Workload::ReadMostly,
+        Workload::GrowOnly,
+        Workload::Disjoint,
+        Workload::WriteHeavy,
+    ] {
+        for threads in [1, 2] {
+            bench_one::<SyncMap<u64, u64>>(c, workload, threads);
+            bench_one::<SyncMapSip>(c, workload, threads);
+            bench_one::<dashmap::DashMap<u64, u64>>(c, workload, threads);
+            bench_one::<scc::HashMap<u64, u64>>(c, workload, threads);
+            bench_one::<papaya::HashMap<u64, u64>>(c, workload, threads);
+            bench_one::<RwLockMap>(c, workload, threads);
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_millis(700));
+    targets = all
+}
+criterion_main!(benches);

@@ -1,0 +1,669 @@
+//! `SyncMap`: Go's `sync.Map`, typed.
+//!
+//! # The design (Go's, step by step)
+//!
+//! Go's `sync.Map` is built for two workloads that a mutex around a map serves badly: a key that
+//! is written once and then read many times (a grow-only cache), and goroutines that read and
+//! overwrite disjoint key sets. Both are served by a **read snapshot** that readers consult
+//! without any lock, and that writers may *update in place* as long as the key is already in it.
+//!
+//! ```text
+//!   SyncMap
+//!   ├── read ──(atomic pointer)──▶ ReadOnly { m: HashMap<K, Arc<Entry>>, amended }   lock-free
+//!   ├── mu: Mutex ─┬─ dirty: Option<HashMap<K, Arc<Entry>>>   every live key, when Some
+//!   │              ├─ copy       cursor of the snapshot copy into dirty, while unfinished
+//!   │              ├─ misses     loads that had to lock and look in dirty
+//!   │              └─ promotions (stats only)
+//!   ├── live: number of entries holding a value (len)
+//!   └── collector: seize, retires replaced snapshots, values, entries
+//!
+//!   Entry { p: AtomicPtr<V>, inline: V }   shared by read.m and dirty;
+//!                                          p = value (&inline or a Box) | nil | expunged
+//! ```
+//!
+//! * **Reads** look the key up in `read.m` and load the entry's pointer. Only if the key is absent
+//!   *and* the snapshot is `amended` (dirty holds keys that `read.m` lacks) do they take the mutex,
+//!   look again, then look in `dirty` and count a **miss**.
+//! * **Writes to an existing key** swap the entry's pointer by CAS, lock-free, as long as the
+//!   entry is not *expunged*.
+//! * **A new key** takes the mutex and goes into `dirty`. The first new key after a promotion
+//!   first starts `dirty` (`dirty_locked`), to hold a copy of every non-deleted entry of the
+//!   snapshot; deleted (nil) entries are marked **expunged** instead of copied
+//!   (`try_expunge_locked`), so the snapshot can keep them while `dirty` does not.
+//! * **Promotion**: when `misses >= len(dirty)` (the copy has been paid for by as many slow
+//!   loads as it has entries) the dirty map *becomes* the new snapshot, by one pointer swap, and
+//!   `dirty` becomes `None`. `range` also promotes first, so it can walk one complete snapshot.
+//! * An **expunged** entry is revived (`unexpunge_locked`) only under the mutex, after it has been
+//!   put back into `dirty`; lock-free writers that find an expunged entry fall back to the mutex.
+//!   That is what keeps the rule "dirty, when present, holds every live key" true.
+//!
+//! The entry state machine is documented where its pointer is declared, in [`entry`].
+//!
+//! ## Where this differs from Go, and why
+//!
+//! * **`amended` is a one-way latch inside the snapshot** (`AtomicBool`, false → true under the
+//!   mutex) instead of Go's re-allocation of a `readOnly{m, amended: true}` that shares `m`. Within
+//!   one snapshot's life `amended` only ever goes from false to true (only a promotion or `clear`,
+//!   which install a *new* snapshot, make it false), so a latch is equivalent and saves an
+//!   allocation and a retirement per dirty cycle. The snapshot's map itself is immutable.
+//! * **`clear` expunges the entries it detaches.** In Go a store that raced with `Clear` on an
+//!   old entry is silently lost. Here `clear` moves each detached entry to *expunged*, so a racing
+//!   lock-free write fails over to the mutex and lands in the new map; this is also what keeps
+//!   `len` exact once the map is quiescent.
+//! * **The copy into a new dirty map is spread out.** Go copies the whole snapshot inside the one
+//!   store that adds the first new key after a promotion: O(n) in a single call. Here
+//!   `dirty_locked` only starts the dirty map and a cursor over the (immutable) snapshot, and
+//!   that store and every later operation that takes the mutex copy [`COPY_BUDGET`] more entries
+//!   (`copy_locked`), so no call pays more than a constant (`range`, O(n) anyway, finishes the
+//!   copy). Until it is finished, "dirty holds every live key" reads "dirty plus the entries the
+//!   cursor has not reached", so a promotion waits for the copy; with a budget of at least 2 the
+//!   copy outpaces the misses that trigger promotion unless most entries are deleted. The
+//!   semantics are Go's: the copy is invisible to readers, which never look at `dirty` for a key
+//!   the snapshot has. And the dirty map is gomap's own, whose growth is incremental too.
+//! * **Keys are cloned** (`K: Clone`) when the snapshot is copied, where Go copies interface
+//!   words. Promotion moves the map and clones nothing.
+//! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
+//!   may still be read by other threads when it is replaced, so it cannot be moved out. The
+//!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
+//! * **An entry's first value lives inside the entry** (`Arc<Entry { p, inline }>`): `p` points
+//!   at it until the first replacement. A key written once and read many times (Go's case 1)
+//!   then costs one allocation instead of two and its reads one cache miss fewer (bucket →
+//!   entry+value instead of bucket → entry → value). Later values are boxed, as Go's. The price:
+//!   a replaced first value is dropped with its entry rather than soon after the replacement.
+//! * Beyond Go: [`SyncMap::len`], [`SyncMap::stats`], [`SyncMap::pin`] (zero-copy reads),
+//!   `Debug`, `FromIterator`, `Extend`, serde.
+//!
+//! # Memory reclamation
+//!
+//! Readers hold no lock, so a snapshot replaced by a promotion, or a value replaced by a store,
+//! may still be being read. Both are **retired** through a per-map [`seize`] collector and freed
+//! once every thread that was inside an operation at the time of retirement has left it.
+//! Every public method enters a guard for its duration; [`SyncMap::pin`] holds one for as long as
+//! the returned [`SyncMapRef`] lives.
+//!
+//! The ownership rules that make this sound:
+//!
+//! 1. A boxed value pointer is owned by its entry while current; once an RMW swaps it out, the
+//!    thread that swapped it retires it (exactly once: only that RMW observed it leaving). The
+//!    inline first value is never retired: it is dropped with its entry.
+//! 2. Entries are reference-counted (`Arc`) because the snapshot and `dirty` share them. An `Arc`
+//!    held by the map is released **only through the collector** (a replaced snapshot is retired
+//!    whole; an entry removed from `dirty` or a dirty map dropped by `clear` is retired) or with
+//!    `&mut self`. So an entry found under a guard, even via `dirty` under the mutex, stays
+//!    allocated until that guard ends, and the entry's `Drop` may free its current value directly.
+//! 3. The collector belongs to the map and is dropped after everything else: dropping the map
+//!    frees every retired snapshot and value, so nothing outlives the map and `K`, `V` need not
+//!    be `'static`.
+//!
+//! **Why seize.** Measured on this machine (2 cores) before writing the map, a read of a
+//! snapshot pointer plus a value pointer under a fresh guard, ns per read at 1 / 2 threads:
+//! crossbeam-epoch 7.5 / 8.3, seize 8.0 / 8.0, arc-swap (two `load`s) 23.8 / 25.1; with 1 % of
+//! operations swapping and retiring the value: crossbeam-epoch 8.1 / 10.2, seize 8.5 / 11.4
+//! (batch size 128; 15.7 with the default 32), arc-swap 24.9 / 31.9. arc-swap is three times
+//! slower on the read path. crossbeam-epoch and seize tie on reads; crossbeam-epoch is slightly
+//! cheaper on retirement, but its collector is global: retired values would be dropped at an
+//! unspecified time, possibly after the map is gone, forcing `K: 'static, V: 'static` and making
+//! "every value dropped exactly once by the time the map is dropped" impossible to promise.
+//! seize gives a per-map collector (whose drop reclaims everything) at the same read cost, and
+//! its `membarrier`-based guards keep the read side free of a full fence. So: seize, with a
+//! batch size of `RETIRE_BATCH` = 128.
+//!
+//! # What an operation costs
+//!
+//! A `load` of a key in the snapshot: enter and leave the guard (thread-local slots: `membarrier`
+//! spares the read side a fence; leaving costs one uncontended atomic swap), hash, probe
+//! `read.m`, then two dependent loads: the entry's pointer and the value it points to (the same
+//! cache line while the value is still the entry's inline first one). No shared cache line is written, so
+//! readers scale. An overwrite of a key in the snapshot: a `Box` allocation, one CAS, and a
+//! retirement (freed later by seize). A new key: the mutex, two lookups and an insert into
+//! `dirty`, plus up to `2 × COPY_BUDGET` entries of a pending snapshot copy (Go pays the whole
+//! O(n) copy in the first new key after each promotion).
+//!
+//! # `len` under concurrency
+//!
+//! `live` counts entries holding a value. It is updated right after the entry's own RMW, so it
+//! is **exact whenever no operation is in flight**; while writers run it may lag them by at most
+//! the number of inserts and removals in progress (and it never reports less than zero).
+
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(missing_debug_implementations, clippy::undocumented_unsafe_blocks)]
+
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::primitive::{
+    new_collector, reclaim_box, AtomicBool, AtomicPtr, AtomicUsize, Collector, Guard,
+    GuardApi as _, Mutex, MutexGuard, Ordering,
+};
+use crate::DefaultHashBuilder;
+
+mod copy;
+pub(crate) mod entry;
+mod ops;
+mod pinned;
+mod stats;
+mod traits;
+
+use copy::CopyCursor;
+use entry::Entry;
+pub use pinned::SyncMapRef;
+pub use stats::SyncMapStats;
+
+/// How many retired objects a thread batches before trying to reclaim them (see the essay above
+/// for the measurement: 128 instead of seize's default 32 halves the retirement cost at 2 threads).
+pub(crate) const RETIRE_BATCH: usize = 128;
+
+/// How many snapshot entries each operation that takes the mutex copies into a dirty map under
+/// construction. Go copies the whole snapshot in the one store that adds the first new key after
+/// a promotion (`dirtyLocked`): O(n) in one call. Here that store and every later locked
+/// operation copy this many, so none pays more than O(`COPY_BUDGET`). With at least 2, a copy
+/// finishes before the misses that would promote (`misses >= len(dirty)`) can add up, unless
+/// most entries are deleted, so promotions are rarely delayed.
+const COPY_BUDGET: usize = if cfg!(loom) { 2 } else { 4 }; // loom: copies span ops sooner
+const _: () = assert!(COPY_BUDGET >= 2);
+
+/// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
+/// key, pointing at shared entries.
+#[cfg(not(loom))]
+type EntryMap<K, V, S> = crate::HashMap<K, Arc<Entry<V>>, S>;
+/// Under loom, std's map instead: gomap's iterates from a random start (Go's `mapiterinit`), so
+/// the dirty copy would touch entries in a different order in each execution, and loom needs
+/// every execution of a model to repeat the same operations. (The loom tests also use a fixed
+/// hasher.) Only the order of iteration differs; the API used is the same.
+#[cfg(loom)]
+type EntryMap<K, V, S> = std::collections::HashMap<K, Arc<Entry<V>>, S>;
+
+/// Go's `readOnly`: the immutable snapshot readers consult without a lock.
+struct ReadOnly<K, V, S> {
+    /// Invariant: never modified after the snapshot is published.
+    m: EntryMap<K, V, S>,
+    /// Invariant: if true, the dirty map is `Some` and may hold keys that `m` lacks; if false,
+    /// every key in dirty is in `m`. A one-way latch: set false → true under the mutex, never
+    /// reset (promotion and `clear` publish a new snapshot instead).
+    amended: AtomicBool,
+}
+
+impl<K, V, S> ReadOnly<K, V, S> {
+    fn new(m: EntryMap<K, V, S>) -> Self {
+        ReadOnly {
+            m,
+            amended: AtomicBool::new(false),
+        }
+    }
+
+    fn amended(&self) -> bool {
+        // Acquire: pairs with the Release store in `set_amended`. The flag carries no data of its
+        // own (the dirty map is read under the mutex); a reader that sees `false` linearises
+        // before the store that will set it.
+        self.amended.load(Ordering::Acquire)
+    }
+
+    fn set_amended(&self) {
+        // Release: pairs with the Acquire load in `amended`.
+        self.amended.store(true, Ordering::Release);
+    }
+}
+
+/// The state behind the mutex.
+struct Locked<K, V, S> {
+    /// Go's `dirty`. Invariant: when `Some`, it and the entries that `copy` has not reached yet
+    /// together hold (the same `Arc`s as) every entry of the current snapshot that is not
+    /// expunged, plus every key added since; when `None`, the snapshot has no expunged entry.
+    dirty: Option<EntryMap<K, V, S>>,
+    /// Go's `dirtyLocked` loop, spread over the operations that take the mutex (see
+    /// [`COPY_BUDGET`]). Invariant: `Some` only while `dirty` is `Some` and the copy of the
+    /// *current* snapshot is unfinished; cleared before that snapshot is replaced.
+    copy: Option<CopyCursor<K, V>>,
+    /// Go's `misses`: loads that fell through to `dirty` since the last promotion.
+    /// Invariant: `misses < len(dirty)` after every `miss_locked`, unless the copy is unfinished
+    /// (else it promoted).
+    misses: usize,
+    /// Promotions so far (for `stats`).
+    promotions: u64,
+}
+
+/// A concurrent map with Go's `sync.Map` design: lock-free reads and in-place updates of
+/// existing keys, a mutex only for new keys and for reads that miss the snapshot.
+///
+/// It is best, like Go's, when keys are written once and read many times (a grow-only cache):
+/// reads then take no lock and write nothing shared. It is a poor fit for write-heavy
+/// workloads: every overwrite allocates and retires a value, every new key takes the mutex, and
+/// after each promotion the snapshot is copied again into a new dirty map (spread over the
+/// following locked operations, a few entries each, rather than Go's all-at-once copy).
+///
+/// # Design
+///
+/// Go's: a read snapshot `{ m, amended }` behind an atomic pointer, consulted without a lock; a
+/// dirty map under a mutex holding every live key once a key has been added since the last
+/// promotion; a miss counter that promotes the dirty map to be the next snapshot once
+/// `misses >= len(dirty)`; entries shared by both maps whose value pointer is a value, nil
+/// (deleted) or expunged (deleted and left out of the dirty map). Replaced snapshots and values
+/// are reclaimed with a per-map [`seize`] collector. The full essay opens
+/// `src/sync_map/mod.rs`; the state machine is documented on the entry's pointer in
+/// `src/sync_map/entry.rs`. [`stats`](Self::stats) shows where a map is in the cycle.
+///
+/// ```
+/// use gomap::SyncMap;
+///
+/// let map = SyncMap::new();
+/// map.store("gopher", 1);
+/// assert_eq!(map.load("gopher"), Some(1));
+/// assert_eq!(map.load_or_store("gopher", 2), (1, true));
+/// map.delete("gopher");
+/// assert!(map.is_empty());
+/// ```
+///
+/// # Values are freed late, never early
+///
+/// A replaced or removed value may still be being read by another thread, so it is dropped
+/// later: a boxed value once every operation that was running when it was replaced has
+/// finished (seize's batches), and the value an entry was *created* with (stored inline in the
+/// entry) when the entry itself goes, that is when its key is removed from the map for good
+/// (a promotion after the delete, `clear`, or the map's drop). Every value is dropped exactly
+/// once, and all of them by the time the map is dropped.
+///
+/// # `Send` and `Sync`
+///
+/// The map is `Send` when `K`, `V` and `S` are, and `Sync` when they are `Send + Sync`: values
+/// inserted by one thread may be dropped by another, and shared references to keys and values
+/// are handed to every thread. So a map of `Rc`s or `Cell`s cannot be shared:
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let map = gomap::SyncMap::<u8, std::rc::Rc<u8>>::new();
+/// shared(&map); // Rc is neither Send nor Sync
+/// ```
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let map = gomap::SyncMap::<u8, std::cell::Cell<u8>>::new();
+/// shared(&map); // Cell is Send but not Sync
+/// ```
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let map = gomap::SyncMap::<u8, std::sync::MutexGuard<'static, u8>>::new();
+/// shared(&map); // a MutexGuard is Sync but must not be dropped on another thread
+/// ```
+pub struct SyncMap<K, V, S = DefaultHashBuilder> {
+    /// Go's `read`. Invariant: always a valid pointer from `Box::into_raw(Box<ReadOnly>)`;
+    /// replaced only by a thread holding `mu`, and the replaced snapshot is then retired through
+    /// `collector` (never freed directly while `&self` is shared).
+    read: AtomicPtr<ReadOnly<K, V, S>>,
+    /// Go's `mu`, with what it protects.
+    mu: Mutex<Locked<K, V, S>>,
+    /// Entries holding a value. Invariant: exact whenever no operation is in flight (see `len`).
+    /// Stored as a wrapping `usize` so a transient negative value can be clamped by `len`.
+    live: AtomicUsize,
+    /// Cloned into every snapshot and dirty map.
+    hash_builder: S,
+    /// Retired snapshots, values and entries. Dropped last: it frees what is still retired.
+    collector: Collector,
+    /// The map owns `K`s and `V`s (they live behind raw pointers).
+    _owns: PhantomData<(K, Box<V>)>,
+}
+
+// SAFETY: moving the map to another thread moves ownership of every `K`, `V` and the hasher;
+// the raw pointers inside (snapshot, values, the copy cursor's borrow of the snapshot) all point
+// into memory the map owns, and no other thread can use them while the map is being moved.
+unsafe impl<K: Send, V: Send, S: Send> Send for SyncMap<K, V, S> {}
+
+// SAFETY: through `&SyncMap` a thread can insert `K`s and `V`s that are later dropped by another
+// thread (the collector may reclaim on any thread), hence `Send`; several threads can read the
+// same `&K` and `&V` at once (`range`, `pin().get`, `load` cloning), hence `Sync`; the hasher is
+// used and cloned from every thread, hence `S: Send + Sync`.
+unsafe impl<K: Send + Sync, V: Send + Sync, S: Send + Sync> Sync for SyncMap<K, V, S> {}
+
+impl<K, V> SyncMap<K, V, DefaultHashBuilder> {
+    /// An empty map with the default hasher (foldhash with a fresh random seed per map, like
+    /// Go's per-map `hash0`).
+    ///
+    /// ```
+    /// let map: gomap::SyncMap<String, u32> = gomap::SyncMap::new();
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::with_hasher(DefaultHashBuilder::default())
+    }
+}
+
+impl<K, V, S> SyncMap<K, V, S> {
+    /// An empty map that hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map: gomap::SyncMap<u64, u64, _> = gomap::SyncMap::with_hasher(RandomState::new());
+    /// map.store(1, 2);
+    /// assert_eq!(map.load(&1), Some(2));
+    /// ```
+    pub fn with_hasher(hash_builder: S) -> Self
+    where
+        S: Clone,
+    {
+        Self::from_parts(EntryMap::with_hasher(hash_builder.clone()), hash_builder)
+    }
+
+    /// A map whose first snapshot is `m` (not amended, no dirty map).
+    fn from_parts(m: EntryMap<K, V, S>, hash_builder: S) -> Self {
+        let live = m.values().filter(|e| e.has_value()).count();
+        SyncMap {
+            read: AtomicPtr::new(Box::into_raw(Box::new(ReadOnly::new(m)))),
+            mu: Mutex::new(Locked {
+                dirty: None,
+                copy: None,
+                misses: 0,
+                promotions: 0,
+            }),
+            live: AtomicUsize::new(live),
+            hash_builder,
+            collector: new_collector(RETIRE_BATCH),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The number of keys holding a value.
+    ///
+    /// Exact whenever no operation is in flight. While other threads write, it may lag them by
+    /// the number of inserts and removals in progress (never below zero). Go's `sync.Map` has
+    /// no such method.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store(1, "a");
+    /// map.store(2, "b");
+    /// map.delete(&1);
+    /// assert_eq!(map.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        // Relaxed: a statistic; no data is read through it.
+        let n = self.live.load(Ordering::Relaxed) as isize;
+        n.max(0) as usize
+    }
+
+    /// Whether [`len`](Self::len) is zero (with the same guarantee).
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::<u8, u8>::new();
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The map's hasher.
+    ///
+    /// ```
+    /// use std::collections::hash_map::RandomState;
+    /// let map: gomap::SyncMap<u8, u8, _> = gomap::SyncMap::with_hasher(RandomState::new());
+    /// let _hasher: &RandomState = map.hasher();
+    /// ```
+    pub fn hasher(&self) -> &S {
+        &self.hash_builder
+    }
+
+    /// Enters the map's reclamation guard.
+    fn guard(&self) -> Guard<'_> {
+        self.collector.enter()
+    }
+
+    /// Go's `loadReadOnly`.
+    fn load_read_only<'g>(&'g self, guard: &'g Guard<'_>) -> &'g ReadOnly<K, V, S> {
+        // Acquire: pairs with the Release half of the swap in `promote_locked` / `clear` that
+        // published this snapshot, so its map is fully built.
+        let p = guard.protect(&self.read, Ordering::Acquire);
+        // SAFETY: `read` is never null (invariant on the field); a replaced snapshot is retired
+        // through the collector, and `guard` was active when we loaded the pointer.
+        unsafe { &*p }
+    }
+
+    /// Locks the mutex. Poisoning is ignored: every mutation under the lock keeps the invariants
+    /// across a panic in user code (see `copy_locked` and the unexpunge order in `swap_in`).
+    fn lock(&self) -> MutexGuard<'_, Locked<K, V, S>> {
+        self.mu
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn live_add(&self) {
+        // Relaxed: see `len`.
+        self.live.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn live_sub(&self, n: usize) {
+        // Relaxed: see `len`.
+        self.live.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// Extends an entry found in `dirty` (under the mutex) to the guard's lifetime.
+    fn detach<'g>(entry: &Arc<Entry<V>>, _guard: &'g Guard<'_>) -> &'g Entry<V> {
+        // SAFETY: rule 2 of the essay: an `Arc` leaves `dirty` only through the collector (or a
+        // promotion, which moves it into the next snapshot), and `_guard` was active while we
+        // found the entry under the mutex, so the entry outlives `'g`.
+        unsafe { &*Arc::as_ptr(entry) }
+    }
+
+    /// Retires an `Arc` removed from `dirty` and returns the entry, valid for the guard.
+    fn retire_entry<'g>(entry: Arc<Entry<V>>, guard: &'g Guard<'_>) -> &'g Entry<V> {
+        unsafe fn reclaim_arc<V>(ptr: *mut Entry<V>, _: &Collector) {
+            // SAFETY: `ptr` came from `Arc::into_raw` below and is released once.
+            drop(unsafe { Arc::from_raw(ptr) });
+        }
+        let ptr = Arc::into_raw(entry).cast_mut();
+        // SAFETY: the `Arc` was just removed from `dirty` under the mutex, and this is the only
+        // release of it; `defer_retire` keeps it until `guard` is dropped.
+        unsafe {
+            guard.defer_retire(ptr, reclaim_arc::<V>);
+            &*ptr
+        }
+    }
+}
+
+impl<K, V, S> SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    S: BuildHasher + Clone,
+{
+    /// Go's `Load`: a clone of the value stored for `key`.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store(String::from("k"), vec![1, 2]);
+    /// assert_eq!(map.load("k"), Some(vec![1, 2]));
+    /// assert_eq!(map.load("missing"), None);
+    /// ```
+    pub fn load<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: Clone,
+    {
+        let guard = self.guard();
+        self.load_in(key, &guard).cloned()
+    }
+
+    /// Whether `key` holds a value.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store(7, ());
+    /// assert!(map.contains_key(&7));
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let guard = self.guard();
+        self.load_in(key, &guard).is_some()
+    }
+
+    /// Enters a guard and returns a view whose reads borrow values instead of cloning them.
+    ///
+    /// Values removed while the view lives are not freed before it is dropped, so hold it only
+    /// for a batch of reads.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store(1, String::from("one"));
+    /// let pinned = map.pin();
+    /// let one: &String = pinned.get(&1).unwrap();
+    /// assert_eq!(one, "one");
+    /// ```
+    pub fn pin(&self) -> SyncMapRef<'_, K, V, S> {
+        SyncMapRef::new(self, self.guard())
+    }
+
+    fn load_in<'g, Q>(&'g self, key: &Q, guard: &'g Guard<'_>) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.entry_for(key, guard, false)?.load(guard)
+    }
+
+    /// The prologue shared by Go's `Load`, `LoadAndDelete` and `CompareAndDelete`: the entry in
+    /// the snapshot; else, if amended, under the mutex the entry in the (re-read) snapshot or in
+    /// `dirty`, counting a miss. With `remove_from_dirty`, an entry found only in `dirty` is
+    /// removed from it (Go's `delete(m.dirty, key)`).
+    fn entry_for<'g, Q>(
+        &'g self,
+        key: &Q,
+        guard: &'g Guard<'_>,
+        remove_from_dirty: bool,
+    ) -> Option<&'g Entry<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let read = self.load_read_only(guard);
+        if let Some(e) = read.m.get(key) {
+            return Some(e);
+        }
+        if !read.amended() {
+            return None;
+        }
+        let mut locked = self.lock();
+        // Re-read: a promotion may have happened while we waited for the mutex.
+        let read = self.load_read_only(guard);
+        self.locked_work(&mut locked, read);
+        if let Some(e) = read.m.get(key) {
+            return Some(e);
+        }
+        if !read.amended() {
+            return None;
+        }
+        let dirty = locked.dirty.as_mut()?;
+        let e = if remove_from_dirty {
+            dirty.remove(key).map(|e| Self::retire_entry(e, guard))
+        } else {
+            dirty.get(key).map(|e| Self::detach(e, guard))
+        };
+        // Go counts the miss whether or not dirty had the key: either way the load paid the lock.
+        self.miss_locked(&mut locked, guard);
+        e
+    }
+
+    /// Go's `missLocked`.
+    fn miss_locked(&self, locked: &mut Locked<K, V, S>, guard: &Guard<'_>) {
+        locked.misses += 1;
+        let dirty_len = locked.dirty.as_ref().map_or(0, |d| d.len());
+        // An unfinished copy delays the promotion (each locked operation advances it, so it
+        // finishes within len(snapshot) / COPY_BUDGET of them): promoting a partial dirty map
+        // would lose the keys not copied yet.
+        if locked.misses < dirty_len || locked.copy.is_some() {
+            return;
+        }
+        self.promote_locked(locked, guard);
+    }
+
+    /// Makes `dirty` the new snapshot (Go's `m.read.Store(&readOnly{m: m.dirty})`).
+    /// The caller has finished the copy (`locked.copy` is `None`).
+    fn promote_locked(&self, locked: &mut Locked<K, V, S>, guard: &Guard<'_>) {
+        assert!(
+            locked.copy.is_none(),
+            "promoting a partially copied dirty map"
+        );
+        let m = locked
+            .dirty
+            .take()
+            .unwrap_or_else(|| EntryMap::with_hasher(self.hash_builder.clone()));
+        let new = Box::into_raw(Box::new(ReadOnly::new(m)));
+        // AcqRel: Release publishes the new snapshot to `load_read_only`'s Acquire; Acquire makes
+        // the old one ours to retire.
+        let old = guard.swap(&self.read, new, Ordering::AcqRel);
+        // SAFETY: `old` is unreachable for new readers now; only this swap removed it.
+        unsafe { guard.defer_retire(old, reclaim_box::<ReadOnly<K, V, S>>) };
+        locked.misses = 0;
+        locked.promotions += 1;
+    }
+
+    /// Go's `dirtyLocked`: if there is no dirty map, starts one, to be filled with the snapshot's
+    /// entries that are not deleted (the deleted ones are expunged) by `copy_locked`, a few
+    /// entries per locked operation instead of all at once.
+    fn dirty_locked(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>) {
+        if locked.dirty.is_some() {
+            return;
+        }
+        // No capacity: gomap's map grows incrementally, so the copy stays spread out.
+        locked.dirty = Some(EntryMap::with_hasher(self.hash_builder.clone()));
+        // SAFETY: the cursor is dropped before `read` is replaced (`promote_locked` requires a
+        // finished copy; `clear` and `Drop` drop it first), and `read` is immutable.
+        locked.copy = Some(unsafe { CopyCursor::new(read) });
+    }
+
+    /// Advances the copy that `dirty_locked` started by up to `budget` entries of the snapshot
+    /// (Go's `dirtyLocked` loop body): each is expunged if deleted, else put into `dirty`.
+    fn copy_locked(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>, budget: usize) {
+        let Locked { dirty, copy, .. } = locked;
+        let Some(cursor) = copy.as_mut() else {
+            return;
+        };
+        debug_assert!(
+            cursor.is_over(read),
+            "copying a snapshot that is not current"
+        );
+        let dirty = dirty.as_mut().expect("a copy without a dirty map");
+        for _ in 0..budget {
+            let Some((k, e)) = cursor.peek() else {
+                *copy = None;
+                return;
+            };
+            // SAFETY: the cursor walks the current snapshot (checked above; see the invariant
+            // on `Locked::copy`), which is alive and immutable while we hold the mutex.
+            let (k, e) = unsafe { (&*k, &*e) };
+            // User code (`Clone`, then `Hash` in `insert`) may panic here: the cursor keeps the
+            // entry until `advance`, so the next step retries it. Retrying is safe: an entry
+            // expunged meanwhile is skipped, a live one was not inserted yet.
+            let k = k.clone();
+            if !e.try_expunge_locked() {
+                let replaced = dirty.insert(k, Arc::clone(e));
+                debug_assert!(replaced.is_none(), "an entry copied twice");
+            }
+            cursor.advance();
+        }
+    }
+
+    /// The work every operation under the mutex does first: advance the copy.
+    fn locked_work(&self, locked: &mut Locked<K, V, S>, read: &ReadOnly<K, V, S>) {
+        self.copy_locked(locked, read, COPY_BUDGET);
+    }
+}
+
+impl<K, V, S> Drop for SyncMap<K, V, S> {
+    fn drop(&mut self) {
+        // The cursor borrows the snapshot: drop it first.
+        let locked = self
+            .mu
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locked.copy = None;
+        // Relaxed: `&mut self`, no other thread can touch the map.
+        let read = self.read.load(Ordering::Relaxed);
+        // SAFETY: `read` is a valid `Box` pointer (field invariant) and, with `&mut self`, no
+        // reader holds it; it was never retired (only replaced snapshots are).
+        drop(unsafe { Box::from_raw(read) });
+        // The dirty map and then the collector (with every retired object) drop as fields.
+    }
+}
