@@ -109,9 +109,25 @@ fn run<S: BuildHasher + Clone>(hasher: S, ops: &[Op]) {
                 let mut want: Vec<_> = model.iter().map(|(&k, &v)| (k, v)).collect();
                 want.sort();
                 assert_eq!(seen, want, "iteration at step {step}");
-                for (_, v) in map.iter_mut() {
-                    *v ^= 1;
-                }
+                // `fold` (bucket at a time) must agree with `next`, also after a partial walk.
+                let sum =
+                    |it: &mut dyn Iterator<Item = u64>| it.fold(0u64, |a, v| a.wrapping_add(v));
+                let want_sum = sum(&mut model.values().map(|&v| v as u64));
+                assert_eq!(
+                    map.values().fold(0u64, |a, &v| a.wrapping_add(v as u64)),
+                    want_sum
+                );
+                assert_eq!(map.keys().count(), model.len());
+                let mut it = map.iter();
+                let first: Vec<_> = it.by_ref().take(3).map(|(&k, &v)| (k, v)).collect();
+                let rest = it.fold(Vec::new(), |mut acc, (&k, &v)| {
+                    acc.push((k, v));
+                    acc
+                });
+                let mut all = [first, rest].concat();
+                all.sort();
+                assert_eq!(all, want);
+                map.iter_mut().for_each(|(_, v)| *v ^= 1);
                 for v in model.values_mut() {
                     *v ^= 1;
                 }

@@ -54,6 +54,19 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining(), Some(self.raw.remaining()))
     }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        self.raw.fold_slots(init, |acc, slot| {
+            // SAFETY: as in `next`.
+            f(acc, unsafe {
+                (
+                    &*slot.bucket.key(slot.index),
+                    &*slot.bucket.value(slot.index),
+                )
+            })
+        })
+    }
 }
 
 impl<K, V> ExactSizeIterator for Iter<'_, K, V> {}
@@ -110,6 +123,19 @@ impl<'a, K, V> Iterator for IterMut<'a, K, V> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining(), Some(self.raw.remaining()))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        self.raw.fold_slots(init, |acc, slot| {
+            // SAFETY: as in `next`: each slot is visited once, so the `&mut V`s never alias.
+            f(acc, unsafe {
+                (
+                    &*slot.bucket.key(slot.index),
+                    &mut *slot.bucket.value(slot.index),
+                )
+            })
+        })
     }
 }
 
@@ -239,6 +265,11 @@ macro_rules! projection {
 
             fn size_hint(&self) -> (usize, Option<usize>) {
                 self.inner.size_hint()
+            }
+
+            #[inline]
+            fn fold<Acc, F: FnMut(Acc, Self::Item) -> Acc>(self, init: Acc, mut f: F) -> Acc {
+                self.inner.fold(init, |acc, $pat| f(acc, $out))
             }
         }
 

@@ -15,7 +15,7 @@ pub use entry::{Entry, OccupiedEntry, VacantEntry};
 pub use iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
 
 use crate::hash::DefaultHashBuilder;
-use crate::raw::{self, LayoutView, MapStats, RawMap};
+use crate::raw::{self, LayoutView, MapStats, RawMap, Slot};
 
 /// A hash map built like Go's runtime map: 2^B buckets of 8 slots with a tophash byte each,
 /// overflow chains, load factor 6.5, and *incremental* growth: when the map grows, the old
@@ -326,6 +326,19 @@ where
         self.hash_builder.hash_one(key)
     }
 
+    /// The slot holding `key` (reads never evacuate, as in Go's `mapaccess`).
+    #[inline]
+    fn find<Q>(&self, key: &Q) -> Option<Slot<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if self.is_empty() {
+            return None;
+        }
+        self.raw.find(self.hash_of(key), |k| key == k.borrow())
+    }
+
     /// Reserves room for at least `additional` more entries without growing. If that needs a
     /// larger array, the map is resized now (finishing any growth in progress): an explicit
     /// `reserve` is the caller asking to pay up front.
@@ -466,10 +479,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.is_empty() {
-            return None;
-        }
-        let slot = self.raw.find(self.hash_of(key), |k| key == k.borrow())?;
+        let slot = self.find(key)?;
         // SAFETY: found just now; `&self` keeps the map unchanged for the borrow.
         Some(unsafe { self.raw.pair(slot) })
     }
@@ -487,10 +497,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if self.is_empty() {
-            return None;
-        }
-        let slot = self.raw.find(self.hash_of(key), |k| key == k.borrow())?;
+        let slot = self.find(key)?;
         // SAFETY: found just now; `&mut self` makes the access unique.
         Some(unsafe { self.raw.pair_mut(slot) }.1)
     }

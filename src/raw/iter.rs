@@ -143,6 +143,32 @@ impl<K, V> RawIter<K, V> {
         }
     }
 
+    /// Folds over the remaining slots a bucket at a time: the per-slot work is just the
+    /// closure, with no per-slot bookkeeping (what `Iterator::fold` and everything built on
+    /// it, `sum`, `for_each`, `count`..., use).
+    #[inline]
+    pub(crate) fn fold_slots<B>(mut self, init: B, mut f: impl FnMut(B, Slot<K, V>) -> B) -> B {
+        let mut acc = init;
+        while self.remaining > 0 {
+            let full = core::mem::take(&mut self.full);
+            self.remaining -= full.count();
+            let (bucket, offset) = (self.current, self.offset);
+            for r in full {
+                acc = f(
+                    acc,
+                    Slot {
+                        bucket,
+                        index: (r + offset) & (BUCKET_CNT - 1),
+                    },
+                );
+            }
+            if self.remaining > 0 {
+                self.advance();
+            }
+        }
+        acc
+    }
+
     /// Moves to the next bucket: along the current chain, else to the next part of the
     /// current unit, else to the next unit. Only called while entries remain.
     #[inline(never)]

@@ -198,6 +198,12 @@ impl SlotMask {
         self.0 != 0
     }
 
+    /// Number of slots in the set.
+    #[inline]
+    pub(crate) fn count(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
     /// The lowest slot in the set.
     #[inline]
     pub(crate) fn first(self) -> Option<usize> {

@@ -153,24 +153,7 @@ where
     }
 }
 
-/// The nastiest hasher: every key collides.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct Colliding;
-
-impl BuildHasher for Colliding {
-    type Hasher = CollidingHasher;
-    fn build_hasher(&self) -> CollidingHasher {
-        CollidingHasher
-    }
-}
-
-/// Hashes everything to 0.
-#[derive(Debug)]
-pub struct CollidingHasher;
-
-impl Hasher for CollidingHasher {
-    fn finish(&self) -> u64 {
-        0
-    }
-    fn write(&mut self, _bytes: &[u8]) {}
-}
+/// The nastiest hasher: every key collides (shared with the HashMap tests).
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::Colliding;
