@@ -175,6 +175,143 @@ fn tour_shows_real_and_consistent_growth() {
     assert!(text.contains("== 4. Same-size growth under churn =="));
 }
 
+/// One parsed row of the tour's SyncMap step table.
+#[derive(Debug)]
+struct SyncRow {
+    step: usize,
+    op: String,
+    read: usize,
+    dirty: Option<usize>,
+    misses: usize,
+    promotions: u64,
+    event: String,
+}
+
+/// The SyncMap section: its step table and its entry-state table (header, rows).
+fn sync_section(text: &str) -> (Vec<SyncRow>, Vec<String>, Vec<Vec<String>>) {
+    let section = text.split("== 5. SyncMap").nth(1).expect("SyncMap section");
+    let mut lines = section.lines().map(str::trim);
+    let header: Vec<&str> = lines
+        .by_ref()
+        .find(|l| l.starts_with("#   op"))
+        .expect("step table header")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "#",
+            "op",
+            "len",
+            "read",
+            "dirty",
+            "amended",
+            "misses",
+            "promotions",
+            "event"
+        ]
+    );
+    let mut steps = Vec::new();
+    for l in lines.by_ref() {
+        if !l.starts_with(|c: char| c.is_ascii_digit()) {
+            break;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let num = |i: usize| f[i].parse::<usize>().unwrap_or_else(|_| panic!("{l}"));
+        steps.push(SyncRow {
+            step: num(0),
+            op: f[1].to_string(),
+            read: num(3),
+            dirty: f[4].parse().ok(),
+            misses: num(6),
+            promotions: num(7) as u64,
+            event: f[8..].join(" "),
+        });
+    }
+    let header: Vec<String> = lines
+        .by_ref()
+        .find(|l| l.starts_with("key "))
+        .expect("entry table header")
+        .split_whitespace()
+        .filter(|w| w.starts_with('#'))
+        .map(String::from)
+        .collect();
+    let rows: Vec<Vec<String>> = lines
+        .take_while(|l| !l.is_empty() && !l.starts_with("After"))
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    (steps, header, rows)
+}
+
+#[test]
+fn tour_shows_the_sync_map_cycle() {
+    let out = gomap(&["tour", "--keys", "100", "--color", "never"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (steps, moments, entries) = sync_section(&text);
+    assert!(steps.len() >= 10, "{steps:?}");
+
+    // Misses count up, one per load that missed, and the promotion comes exactly when they
+    // reach len(dirty): the snapshot then has dirty's entries and there is no dirty map.
+    let mut promotions = 0;
+    for pair in steps.windows(2) {
+        let (before, r) = (&pair[0], &pair[1]);
+        assert_eq!(r.step, before.step + 1);
+        if r.promotions > before.promotions {
+            promotions += 1;
+            let dirty = before.dirty.expect("a promotion needs a dirty map");
+            assert_eq!(before.misses + 1, dirty, "promoted early or late: {r:?}");
+            assert_eq!((r.read, r.dirty, r.misses), (dirty, None, 0), "{r:?}");
+            assert!(r.event.contains("promotion"), "{r:?}");
+        } else if r.op.starts_with("Load") && r.misses != before.misses {
+            assert_eq!(r.misses, before.misses + 1, "{r:?}");
+            assert!(
+                r.misses < r.dirty.expect("misses need a dirty map"),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(promotions >= 2, "{steps:?}");
+
+    // The entry table: a deleted key is nil in the snapshot, then expunged (and absent from
+    // the new dirty map) once a new key rebuilt dirty; its counts match the step table.
+    let totals = entries
+        .iter()
+        .find(|r| r[0] == "entries")
+        .expect("entries row");
+    assert_eq!(totals.len(), moments.len() + 1);
+    let mut expunged_seen = 0;
+    for (j, moment) in moments.iter().enumerate() {
+        let step: usize = moment[1..].parse().expect("#step");
+        let row = steps.iter().find(|r| r.step == step).expect("moment's row");
+        let want = match row.dirty {
+            Some(d) => format!("{}|{d}", row.read),
+            None => row.read.to_string(),
+        };
+        assert_eq!(totals[j + 1], want, "entry counts after #{step}");
+        for r in entries.iter().filter(|r| r[0] != "entries") {
+            if r[j + 1] != "expunged|-" {
+                continue;
+            }
+            expunged_seen += 1;
+            assert!(j > 0, "expunged in the first column");
+            let before = &r[j];
+            assert!(
+                before == "nil" || before == "expunged|-",
+                "key {} expunged after {before}",
+                r[0]
+            );
+        }
+    }
+    assert!(expunged_seen > 0, "no expunged entry: {entries:?}");
+    assert_eq!(
+        moments.last().map(String::as_str),
+        Some(format!("#{}", steps.last().unwrap().step).as_str()),
+        "the table ends with the last promotion"
+    );
+    assert!(text.contains("expunged entry revived"), "{text}");
+}
+
 #[test]
 fn tour_is_reproducible_and_the_default_command() {
     let a = gomap(&["--keys", "500", "--seed", "3", "--color", "never"]);
