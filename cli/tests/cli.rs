@@ -340,7 +340,7 @@ fn colour_only_when_asked_or_on_a_terminal() {
     assert!(!stdout(&no_color).contains('\x1b'));
 }
 
-/// Every measure of cli/src/workloads.rs.
+/// Every HashMap measure of cli/src/workloads.rs.
 const MEASURES: &[&str] = &[
     "insert_grow",
     "insert_max",
@@ -354,6 +354,12 @@ const MEASURES: &[&str] = &[
     "string_lookup",
     "bytes_per_entry",
 ];
+
+/// Every SyncMap workload (each its own measure, in ns/op) of cli/src/workloads.rs.
+const SYNC_MEASURES: &[&str] = &["read_mostly", "grow_only", "disjoint", "write_heavy"];
+
+/// `--tiny` runs the SyncMap workloads at 1 and 2 threads.
+const TINY_THREADS: &[u64] = &[1, 2];
 
 #[test]
 fn bench_json_has_every_map_and_workload() {
@@ -375,27 +381,63 @@ fn bench_json_has_every_map_and_workload() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
     let results = doc["results"].as_array().expect("results");
+    let find = |imp: &str, m: &str, threads: u64| {
+        let r = results
+            .iter()
+            .find(|r| r["impl"] == *imp && r["measure"] == *m && r["threads"] == threads)
+            .unwrap_or_else(|| panic!("{imp}/{m}/{threads} threads missing"));
+        let v = r["value"].as_f64().expect("numeric value");
+        assert!(v.is_finite() && v > 0.0, "{imp}/{m} = {v}");
+        assert_eq!(r["size"], 1000);
+        r
+    };
     for imp in ["gomap", "hashbrown", "std"] {
         for m in MEASURES {
-            let r = results
-                .iter()
-                .find(|r| r["impl"] == *imp && r["measure"] == *m)
-                .unwrap_or_else(|| panic!("{imp}/{m} missing"));
-            let v = r["value"].as_f64().expect("numeric value");
-            assert!(v.is_finite() && v > 0.0, "{imp}/{m} = {v}");
-            assert_eq!(r["size"], 1000);
+            find(imp, m, 1);
         }
     }
-    assert_eq!(results.len(), 3 * MEASURES.len());
+    for imp in ["gomap-sync", "dashmap", "papaya", "rwlock-std"] {
+        for m in SYNC_MEASURES {
+            for &t in TINY_THREADS {
+                let r = find(imp, m, t);
+                assert_eq!(r["unit"], "ns/op", "{imp}/{m}");
+                assert_eq!(r["workload"], *m);
+            }
+        }
+    }
+    let expected = 3 * MEASURES.len() + 4 * SYNC_MEASURES.len() * TINY_THREADS.len();
+    assert_eq!(results.len(), expected);
+    assert_eq!(
+        doc["impls"],
+        serde_json::json!([
+            "gomap",
+            "hashbrown",
+            "std",
+            "gomap-sync",
+            "dashmap",
+            "papaya",
+            "rwlock-std"
+        ])
+    );
+    let kinds: Vec<&str> = doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|&&k| k == "SyncMap").count(), 4);
     let csv = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 3 * MEASURES.len());
+    assert_eq!(csv.lines().count(), 1 + expected);
+    assert!(csv.starts_with("workload,measure,size,threads,impl,value,unit\n"));
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    // The table lists every measure too.
+    assert!(svg.contains("vs dashmap") && svg.contains("read_mostly n=1k t=2"));
+    // The tables list every measure too, the SyncMap's with gomap-sync's ratio.
     let table = stdout(&out);
-    for m in MEASURES {
+    for m in MEASURES.iter().chain(SYNC_MEASURES) {
         assert!(table.contains(m), "{m} not in the table");
     }
+    assert!(table.contains("gomap-sync vs best peer"), "{table}");
 }
 
 #[test]
@@ -474,4 +516,45 @@ fn inspect_errors_are_clear() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("line 2 is not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn bench_go_side_runs_sync_map_too_when_go_is_installed() {
+    let has_go = ["go", "/usr/lib/go-1.19/bin/go"].iter().any(|go| {
+        Command::new(go)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !has_go {
+        eprintln!("skipped: Go is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = gomap(&[
+        "bench",
+        "--tiny",
+        "--go",
+        "--filter",
+        "write_heavy",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let results = doc["results"].as_array().expect("results");
+    for &t in TINY_THREADS {
+        let r = results
+            .iter()
+            .find(|r| r["impl"] == "go-sync.Map" && r["threads"] == t)
+            .unwrap_or_else(|| panic!("no go-sync.Map figure at {t} threads: {results:?}"));
+        assert_eq!(
+            (&r["measure"], &r["unit"]),
+            (&"write_heavy".into(), &"ns/op".into())
+        );
+        assert!(r["value"].as_f64().is_some_and(|v| v > 0.0));
+    }
+    assert!(stdout(&out).contains("go-sync.Map"));
 }
