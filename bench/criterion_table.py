@@ -5,7 +5,7 @@ hashbrown and std, and the ratio gomap/hashbrown.
 Reads criterion's `<target>/criterion/<workload>_<size>/<map>/new/{estimates,benchmark}.json`
 and uses the median time per iteration (robust to the preemptions of a shared machine).
 
-    python3 bench/criterion_table.py [CARGO_TARGET_DIR]   # default: ./target
+    python3 bench/criterion_table.py [CARGO_TARGET_DIR | criterion output dir]   # default: ./target
 """
 
 import json
@@ -33,6 +33,8 @@ def melem_per_s(root, group, name):
 def main():
     target = sys.argv[1] if len(sys.argv) > 1 else "target"
     root = os.path.join(target, "criterion")
+    if not os.path.isdir(root):
+        root = target
     print("| workload | N | gomap Melem/s | hashbrown Melem/s | std Melem/s | gomap/hashbrown | std/hashbrown |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for w in WORKLOADS:

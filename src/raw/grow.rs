@@ -2,7 +2,7 @@
 //! the resizes Go lacks (several levels at once, and shrinking).
 
 use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
-use super::release::PAGES_PER_STEP;
+use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
 use super::{over_load_factor, RawMap, Slot};
 
@@ -100,13 +100,19 @@ impl<K, V> RawMap<K, V> {
         // least as many writes apart as the old array had buckets).
         self.retired = None;
         let old = self.buckets.take().expect("resize of an allocated map");
+        let old_bytes = old.byte_len();
         let new = BucketArray::new_uninit(new_b);
         self.next_overflow = new.len();
         self.buckets = Some(new);
         self.oldbuckets = Some(old);
         self.nevacuate = 0;
         self.old_released_below = 0;
-        self.next_release = 0;
+        // Small arrays are freed whole when the growth ends; never release them piecemeal.
+        self.next_release = if old_bytes >= MIN_RELEASED_BYTES {
+            0
+        } else {
+            usize::MAX
+        };
         self.old_release = Default::default();
         self.noverflow = 0;
     }
@@ -282,7 +288,9 @@ impl<K, V> RawMap<K, V> {
             // Growth done. Heap overflow buckets were freed as each chain was evacuated; the
             // array retires and the next writes return its remaining pages, a few at a time.
             let old = self.oldbuckets.take().expect("growing");
-            self.retired = Some((old, self.old_release));
+            if old.byte_len() >= MIN_RELEASED_BYTES {
+                self.retired = Some((old, self.old_release));
+            }
             self.nevacuate = 0;
             self.old_released_below = 0;
             self.next_release = 0;

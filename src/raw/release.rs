@@ -8,11 +8,17 @@
 //! - once the growth is over, the rest (the tail and the overflow pool) while the array waits
 //!   in `RawMap::retired`; the final `free` then finds almost nothing left to unmap.
 //!
-//! Each step releases at most [`PAGES_PER_STEP`] pages with `madvise(MADV_DONTNEED)`, which
+//! Only arrays of at least [`MIN_RELEASED_BYTES`] are released this way. Each step releases
+//! at most [`PAGES_PER_STEP`] pages with `madvise(MADV_DONTNEED)`, which
 //! drops their contents but keeps the mapping valid until the allocation is freed.
 
 /// Pages released per write: a few microseconds of kernel time, even on a busy machine.
 pub(crate) const PAGES_PER_STEP: usize = 4;
+
+/// Arrays smaller than this are freed at once when their growth ends: unmapping 2 MiB costs
+/// well under a millisecond, while releasing them piecemeal costs a syscall per write and
+/// leaves the allocator cold, zeroed pages to fault in again when it reuses the memory.
+pub(crate) const MIN_RELEASED_BYTES: usize = 2 << 20;
 
 /// How far a range has been released: pages below `released_to` are gone.
 #[derive(Debug, Default, Clone, Copy)]
