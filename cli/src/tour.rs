@@ -2,8 +2,9 @@
 //! 5, in `tour/sync.rs`) through Go's `sync.Map` design on a live `gomap::SyncMap`.
 //!
 //! Every figure printed here is read back from the map through its public introspection
-//! (`stats()` and `layout()`, and the SyncMap's) or computed from the map's own hasher; the prose only names what
-//! the figures show, and says so when the map did something other than the textbook case.
+//! (`stats()` and `layout()`, the HashMap's and the SyncMap's) or computed from the map's own
+//! hasher; the prose only names what the figures show, and says so when the map did something
+//! other than the textbook case.
 
 use std::hash::BuildHasher;
 
