@@ -62,6 +62,7 @@ pub use hash::DefaultHashBuilder;
 pub use map::HashMap;
 pub use raw::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub use set::HashSet;
+pub use sync_map::view::{EntryState, SyncMapLayout};
 pub use sync_map::{SyncMap, SyncMapRef, SyncMapStats};
 
 /// The map's entry and iterator types, as in `std::collections::hash_map`.

@@ -1,5 +1,5 @@
-// Command gomapbench runs gomap's benchmark workloads on Go's built-in map, for
-// `gomap bench --go`. It is driven by the Rust side: the workloads, sizes and time budget
+// Command gomapbench runs gomap's benchmark workloads on Go's built-in map and on sync.Map,
+// for `gomap bench --go`. It is driven by the Rust side: the workloads, sizes and time budget
 // come from cli/src/workloads.rs through the -tasks and -budget-ms flags, and every figure is
 // printed as one JSON line on stdout. bench/README.md describes each workload; the code below
 // follows cli/src/workloads.rs step for step.
@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,24 +31,35 @@ func mix(z uint64) uint64 {
 // key is the i-th output (from 0) of the splitmix64 generator seeded with 0.
 func key(i uint64) uint64 { return mix((i + 1) * gamma) }
 
+// seededKey is the i-th output of the splitmix64 generator seeded with seed.
+func seededKey(seed, i uint64) uint64 { return mix(seed + (i+1)*gamma) }
+
 // stringKey is the 16-byte string form of key(i): its lower-case hex digits.
 func stringKey(i uint64) string { return fmt.Sprintf("%016x", key(i)) }
 
 // sink keeps results alive so the compiler cannot drop the work (Rust's black_box).
 var sink uint64
 
-const implName = "go-map"
+const (
+	implName     = "go-map"
+	syncImplName = "go-sync.Map"
+)
 
 type record struct {
 	Impl     string  `json:"impl"`
 	Workload string  `json:"workload"`
 	Measure  string  `json:"measure"`
 	Size     int     `json:"size"`
+	Threads  int     `json:"threads,omitempty"`
 	Value    float64 `json:"value"`
 }
 
 func emit(workload, measure string, size int, value float64) {
-	line, err := json.Marshal(record{implName, workload, measure, size, value})
+	emitRecord(record{implName, workload, measure, size, 0, value})
+}
+
+func emitRecord(r record) {
+	line, err := json.Marshal(r)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -262,6 +274,152 @@ func run(workload string, n int, budget time.Duration) {
 	emit(workload, workload, n, value)
 }
 
+// ---- the sync.Map workloads (cli/src/workloads.rs, run_sync) ----------------------------
+
+// syncRoundOps is the operations per goroutine in one timed round on a key space of n.
+func syncRoundOps(n int) uint64 {
+	ops := uint64(n)
+	if ops < 10000 {
+		ops = 10000
+	}
+	if ops > 100000 {
+		ops = 100000
+	}
+	return ops
+}
+
+// syncDraw is goroutine t's i-th draw: the i-th output of the splitmix64 stream seeded with
+// (t+1) << 40; its low 32 bits modulo 100 pick the operation, its high 32 bits the key.
+func syncDraw(t int, i uint64) (uint64, uint64) {
+	x := seededKey(uint64(t+1)<<40, i)
+	return (x & 0xffffffff) % 100, x >> 32
+}
+
+// parallelRound runs op(m, t, i) for i in first..first+ops on each of threads goroutines,
+// released together, and returns the time from the first start to the last end (each
+// goroutine reads the clock itself, as the Rust side's threads do).
+func parallelRound(m *sync.Map, threads int, first, ops uint64, op func(m *sync.Map, t int, i uint64)) time.Duration {
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	starts := make([]time.Time, threads)
+	ends := make([]time.Time, threads)
+	ready.Add(threads)
+	done.Add(threads)
+	for t := 0; t < threads; t++ {
+		go func(t int) {
+			defer done.Done()
+			ready.Done()
+			<-start
+			starts[t] = time.Now()
+			for i := first; i < first+ops; i++ {
+				op(m, t, i)
+			}
+			ends[t] = time.Now()
+		}(t)
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	first0, last := starts[0], ends[0]
+	for t := 1; t < threads; t++ {
+		if starts[t].Before(first0) {
+			first0 = starts[t]
+		}
+		if ends[t].After(last) {
+			last = ends[t]
+		}
+	}
+	return last.Sub(first0)
+}
+
+// filledSync stores keys 0..n, then ranges once so the dirty map is promoted (the steady
+// state), as the Rust side's settle does.
+func filledSync(n int) *sync.Map {
+	m := new(sync.Map)
+	for i := uint64(0); i < uint64(n); i++ {
+		m.Store(key(i), i)
+	}
+	m.Range(func(k, v any) bool { return false })
+	return m
+}
+
+func emptySync(int) *sync.Map { return new(sync.Map) }
+
+func runSync(workload string, n, threads int, budget time.Duration) {
+	n64, th := uint64(n), uint64(threads)
+	ops := syncRoundOps(n)
+	total := ops * th
+	var fresh func(int) *sync.Map
+	var op func(m *sync.Map, t int, i uint64)
+	switch workload {
+	case "read_mostly":
+		fresh = filledSync
+		op = func(m *sync.Map, t int, i uint64) {
+			pick, r := syncDraw(t, i)
+			k := r % n64
+			switch {
+			case pick <= 97:
+				m.Load(key(k))
+			case pick == 98:
+				m.Store(key(k), i)
+			default:
+				m.Store(key(n64+i*th+uint64(t)), i)
+			}
+		}
+	case "grow_only":
+		fresh = emptySync
+		op = func(m *sync.Map, t int, i uint64) {
+			_, r := syncDraw(t, i)
+			k := r % n64
+			if _, ok := m.Load(key(k)); !ok {
+				m.LoadOrStore(key(k), k)
+			}
+		}
+	case "disjoint":
+		fresh = filledSync
+		op = func(m *sync.Map, t int, i uint64) {
+			pick, r := syncDraw(t, i)
+			own := (n64 - uint64(t) + th - 1) / th
+			if own < 1 {
+				own = 1
+			}
+			k := key((r%own)*th + uint64(t))
+			if pick < 50 {
+				m.Load(k)
+			} else {
+				m.Store(k, i)
+			}
+		}
+	case "write_heavy":
+		fresh = filledSync
+		op = func(m *sync.Map, t int, i uint64) {
+			pick, r := syncDraw(t, i)
+			k := key(r % n64)
+			switch {
+			case pick <= 9:
+				m.Load(k)
+			case pick <= 49:
+				m.Store(k, i)
+			case pick <= 89:
+				m.Delete(k)
+			default:
+				m.LoadOrStore(k, i)
+			}
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "gomapbench: unknown sync.Map workload %q\n", workload)
+		os.Exit(2)
+	}
+	round := uint64(0)
+	mops := throughput(budget, func() (time.Duration, uint64) {
+		m := fresh(n)
+		d := parallelRound(m, threads, round*ops, ops, op)
+		round++
+		return d, total
+	})
+	emitRecord(record{syncImplName, workload, workload, n, threads, 1e3 / mops})
+}
+
 func main() {
 	tasks := flag.String("tasks", "", "comma-separated workload:size pairs, from the Rust side")
 	budgetMs := flag.Int("budget-ms", 400, "time budget per figure, in milliseconds")
@@ -273,9 +431,9 @@ func main() {
 	budget := time.Duration(*budgetMs) * time.Millisecond
 	fmt.Printf("# %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	for _, task := range strings.Split(*tasks, ",") {
-		parts := strings.SplitN(task, ":", 2)
-		if len(parts) != 2 {
-			fmt.Fprintf(os.Stderr, "gomapbench: bad task %q (want workload:size)\n", task)
+		parts := strings.Split(task, ":")
+		if len(parts) != 2 && len(parts) != 3 {
+			fmt.Fprintf(os.Stderr, "gomapbench: bad task %q (want workload:size[:threads])\n", task)
 			os.Exit(2)
 		}
 		n, err := strconv.Atoi(parts[1])
@@ -283,7 +441,20 @@ func main() {
 			fmt.Fprintf(os.Stderr, "gomapbench: bad size in %q\n", task)
 			os.Exit(2)
 		}
-		run(parts[0], n, budget)
+		threads := 1
+		if len(parts) == 3 {
+			threads, err = strconv.Atoi(parts[2])
+			if err != nil || threads < 1 {
+				fmt.Fprintf(os.Stderr, "gomapbench: bad thread count in %q\n", task)
+				os.Exit(2)
+			}
+		}
+		switch parts[0] {
+		case "read_mostly", "grow_only", "disjoint", "write_heavy":
+			runSync(parts[0], n, threads, budget)
+		default:
+			run(parts[0], n, budget)
+		}
 		runtime.GC() // drop this task's maps before the next one
 	}
 }

@@ -1,5 +1,7 @@
-//! `gomap bench`: every workload of `workloads.rs` on gomap and its peers in one run, and on
-//! Go's own map with `--go`; a table of throughput and ratios, and the raw figures as files.
+//! `gomap bench`: every workload of `workloads.rs` on gomap and its peers in one run (the
+//! HashMap's on hashbrown and std, the SyncMap's on dashmap, papaya and `RwLock<HashMap>`), and
+//! on Go's own map and `sync.Map` with `--go`; tables of the figures and ratios, and the raw
+//! figures as files.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::outln;
 use crate::report::{self, Record};
 use crate::style::{paint, Style};
-use crate::workloads::{self, Family, Plan, Workload, WORKLOADS};
+use crate::workloads::{self, ConcurrentMap, Family, Kind, Plan, Workload, WORKLOADS};
 
 /// Options of `bench`.
 #[derive(Debug)]
@@ -25,52 +27,75 @@ pub struct BenchOptions {
     pub go_dir: PathBuf,
 }
 
-/// The Rust maps, in table order.
-pub const RUST_IMPLS: &[&str] = &["gomap", "hashbrown", "std"];
-/// The name Go's built-in map goes by in the tables.
-pub const GO_IMPL: &str = "go-map";
-
-/// One (workload, size) pair to run.
+/// One (workload, size, threads) to run.
 #[derive(Clone, Copy, Debug)]
 struct Task {
     workload: &'static Workload,
     size: usize,
+    /// 1 for the HashMap workloads.
+    threads: usize,
 }
 
 fn tasks(opts: &BenchOptions) -> Vec<Task> {
-    let largest = opts.plan.largest();
+    let plan = &opts.plan;
+    let largest = plan.largest();
     let mut out = Vec::new();
     for w in WORKLOADS
         .iter()
         .filter(|w| w.matches(opts.filter.as_deref()))
     {
-        if w.largest_only {
-            out.push(Task {
-                workload: w,
-                size: largest,
-            });
-        } else {
-            out.extend(
-                opts.plan
-                    .sizes
-                    .iter()
-                    .map(|&size| Task { workload: w, size }),
-            );
+        let task = |size, threads| Task {
+            workload: w,
+            size,
+            threads,
+        };
+        match w.kind {
+            Kind::Hash if w.largest_only => out.push(task(largest, 1)),
+            Kind::Hash => out.extend(plan.sizes.iter().map(|&size| task(size, 1))),
+            Kind::Sync => {
+                for &size in &plan.sync_sizes {
+                    out.extend(plan.threads.iter().map(|&threads| task(size, threads)));
+                }
+            }
         }
     }
     out
 }
 
-fn run_rust<F: Family>(task: Task, plan: &Plan, records: &mut Vec<Record>) {
-    let imp = F::NAME;
-    for (measure, value) in workloads::run::<F>(task.workload, task.size, plan) {
+fn push(records: &mut Vec<Record>, task: Task, imp: &str, figures: Vec<(&str, f64)>) {
+    for (measure, value) in figures {
         records.push(Record::new(
             task.workload.name,
             measure,
             task.size,
+            task.threads,
             imp,
             value,
         ));
+    }
+}
+
+fn run_rust<F: Family>(task: Task, plan: &Plan, records: &mut Vec<Record>) {
+    let figures = workloads::run::<F>(task.workload, task.size, plan);
+    push(records, task, F::NAME, figures);
+}
+
+fn run_concurrent<M: ConcurrentMap>(task: Task, plan: &Plan, records: &mut Vec<Record>) {
+    let figures = workloads::run_sync::<M>(task.workload, task.size, task.threads, plan);
+    push(records, task, M::NAME, figures);
+}
+
+/// Runs `task` on the Rust map named `imp`.
+fn run_impl(imp: &str, task: Task, plan: &Plan, records: &mut Vec<Record>) {
+    match imp {
+        "gomap" => run_rust::<workloads::Gomap>(task, plan, records),
+        "hashbrown" => run_rust::<workloads::Hashbrown>(task, plan, records),
+        "std" => run_rust::<workloads::Std>(task, plan, records),
+        "gomap-sync" => run_concurrent::<workloads::GomapSync>(task, plan, records),
+        "dashmap" => run_concurrent::<workloads::Dashmap>(task, plan, records),
+        "papaya" => run_concurrent::<workloads::Papaya>(task, plan, records),
+        "rwlock-std" => run_concurrent::<workloads::RwLockStd>(task, plan, records),
+        other => unreachable!("unknown impl {other}"),
     }
 }
 
@@ -105,8 +130,11 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
             Style::Bold
         )
     );
-    let impls = RUST_IMPLS.len() + usize::from(go.is_some());
-    let bar = ProgressBar::new((tasks.len() * impls) as u64);
+    let steps: usize = tasks
+        .iter()
+        .map(|t| t.workload.kind.impls().len() + usize::from(go.is_some()))
+        .sum();
+    let bar = ProgressBar::new(steps as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {msg}")
             .expect("valid template"),
@@ -114,14 +142,12 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut records = Vec::new();
     for &task in &tasks {
-        for imp in RUST_IMPLS {
-            bar.set_message(format!("{} n={} {imp}", task.workload.name, task.size));
-            match *imp {
-                "gomap" => run_rust::<workloads::Gomap>(task, &opts.plan, &mut records),
-                "hashbrown" => run_rust::<workloads::Hashbrown>(task, &opts.plan, &mut records),
-                "std" => run_rust::<workloads::Std>(task, &opts.plan, &mut records),
-                other => unreachable!("unknown impl {other}"),
-            }
+        for imp in task.workload.kind.impls() {
+            bar.set_message(format!(
+                "{} n={} threads={} {imp}",
+                task.workload.name, task.size, task.threads
+            ));
+            run_impl(imp, task, &opts.plan, &mut records);
             bar.inc(1);
         }
     }
@@ -133,9 +159,14 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
     }
     bar.finish_and_clear();
 
-    let mut impls: Vec<&str> = RUST_IMPLS.to_vec();
-    if records.iter().any(|r| r.imp == GO_IMPL) {
-        impls.push(GO_IMPL);
+    // Every map that produced a figure, kind by kind, Go's last.
+    let mut impls: Vec<&str> = Vec::new();
+    for kind in [Kind::Hash, Kind::Sync] {
+        for imp in kind.impls().iter().copied().chain([kind.go_impl()]) {
+            if records.iter().any(|r| r.imp == imp) {
+                impls.push(imp);
+            }
+        }
     }
     report::print_table(&records, &impls);
     let command: Vec<String> = std::env::args().collect();
@@ -234,7 +265,7 @@ fn run_go(
 ) -> Result<Vec<Record>, String> {
     let list: Vec<String> = tasks
         .iter()
-        .map(|t| format!("{}:{}", t.workload.name, t.size))
+        .map(|t| format!("{}:{}:{}", t.workload.name, t.size, t.threads))
         .collect();
     bar.set_message(format!("Go ({})", go.version));
     let mut child = Command::new(&go.binary)

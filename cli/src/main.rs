@@ -41,8 +41,9 @@ enum Command {
     /// Load the lines of a text file (or `-` for stdin) as String keys and show how gomap lays
     /// them out (B, overflow chains, load, bytes per entry) beside hashbrown's memory.
     Inspect(InspectArgs),
-    /// Run the HashMap workloads on gomap, hashbrown and std's HashMap (same hasher) in one
-    /// run, and on Go's built-in map with --go; print throughput and ratios.
+    /// Run the HashMap workloads on gomap, hashbrown and std's HashMap (same hasher), and the
+    /// SyncMap workloads on gomap's SyncMap, dashmap, papaya and RwLock<HashMap> at 1..=cores
+    /// threads, in one run; with --go also on Go's map and sync.Map; print figures and ratios.
     Bench(BenchArgs),
     /// Replay writes on a live map and write one self-contained HTML page that draws its
     /// buckets frame by frame (header, bucket arrays, overflow chains, growths, a timeline).
@@ -95,19 +96,21 @@ struct BenchArgs {
     /// Write a bar chart of gomap's ratio against each other map as SVG.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
-    /// Also build and run bench/go (Go >= 1.19) on Go's built-in map, in the same table.
+    /// Also build and run bench/go (Go >= 1.19) on Go's map and sync.Map, in the same tables.
     #[arg(long)]
     go: bool,
     /// Where the Go program lives.
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/go"))]
     go_dir: PathBuf,
-    /// Override the sizes (comma-separated entry counts, each 1 ..= 100,000,000).
+    /// Override the sizes, of the SyncMap workloads too (comma-separated entry counts, each
+    /// 1 ..= 100,000,000).
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=100_000_000), hide = true)]
     sizes: Vec<u64>,
     /// Override the time budget per figure, in milliseconds.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=60_000), hide = true)]
     budget_ms: Option<u64>,
-    /// For tests: one size of 1,000 entries and a 2 ms budget (seconds in all).
+    /// For tests: one size of 1,000 entries, 1 and 2 threads, and a 2 ms budget (seconds in
+    /// all).
     #[arg(long, hide = true)]
     tiny: bool,
 }
@@ -152,10 +155,13 @@ fn main() -> ExitCode {
             };
             if args.tiny {
                 plan.sizes = vec![1_000];
+                plan.sync_sizes = vec![1_000];
+                plan.threads = vec![1, 2];
                 plan.budget = std::time::Duration::from_millis(2);
             }
             if !args.sizes.is_empty() {
                 plan.sizes = args.sizes.iter().map(|&n| n as usize).collect();
+                plan.sync_sizes = plan.sizes.clone();
             }
             if let Some(ms) = args.budget_ms {
                 plan.budget = std::time::Duration::from_millis(ms);

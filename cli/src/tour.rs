@@ -1,8 +1,10 @@
-//! `gomap tour`: a guided walk through Go's map design on a live `gomap::HashMap`.
+//! `gomap tour`: a guided walk through Go's map design on a live `gomap::HashMap`, and (section
+//! 5, in `tour/sync.rs`) through Go's `sync.Map` design on a live `gomap::SyncMap`.
 //!
 //! Every figure printed here is read back from the map through its public introspection
-//! (`stats()` and `layout()`) or computed from the map's own hasher; the prose only names what
-//! the figures show, and says so when the map did something other than the textbook case.
+//! (`stats()` and `layout()`, the HashMap's and the SyncMap's) or computed from the map's own
+//! hasher; the prose only names what the figures show, and says so when the map did something
+//! other than the textbook case.
 
 use std::hash::BuildHasher;
 
@@ -10,6 +12,8 @@ use foldhash::fast::FixedState;
 use gomap::{ChainView, HashMap, LayoutView, MapStats, SlotState};
 
 use crate::keys;
+
+mod sync;
 use crate::style::{heading, paint, Cell, Style, Table};
 
 /// The tour's map: u64 keys and values, hashed with a fixed seed so a run is reproducible.
@@ -64,6 +68,7 @@ pub fn run(opts: &TourOptions) {
     lookup(&map, opts);
     delete(&mut map);
     same_size_growth(opts.seed);
+    sync::run(opts.seed);
 }
 
 fn growth_row(table: &mut Table, insert: &str, s: &MapStats, event: Cell) {

@@ -7,6 +7,10 @@
 //! Keys are the splitmix64 stream seeded with 0 (`keys::key(0, i)` for `i` in `0..n`); misses
 //! use the next `n` outputs of the same stream, which are distinct from the first `n`. String
 //! keys are the 16 lower-case hex digits of the same numbers. Values are `u64`: the key's index.
+//!
+//! The SyncMap workloads ([`Kind::Sync`]) run on several threads at once; each thread draws its
+//! operations from its own splitmix64 stream ([`sync_draw`]), so the Go side replays the very
+//! same operation sequence.
 
 use std::hash::Hash;
 use std::hint::black_box;
@@ -24,6 +28,8 @@ pub enum Unit {
     Nanos,
     /// Heap bytes per entry (lower is better).
     Bytes,
+    /// Wall-clock nanoseconds per operation, all threads together (lower is better).
+    NsPerOp,
 }
 
 impl Unit {
@@ -32,6 +38,7 @@ impl Unit {
             Unit::Mops => "Mops/s",
             Unit::Nanos => "ns",
             Unit::Bytes => "B/entry",
+            Unit::NsPerOp => "ns/op",
         }
     }
 
@@ -47,6 +54,39 @@ pub struct Measure {
     pub unit: Unit,
 }
 
+/// Which maps a workload runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// One thread, `&mut` maps: gomap::HashMap, hashbrown, std (and Go's `map`).
+    Hash,
+    /// Several threads sharing one map: gomap::SyncMap, dashmap, papaya, `RwLock<HashMap>`
+    /// (and Go's `sync.Map`), at each thread count of the plan.
+    Sync,
+}
+
+impl Kind {
+    /// The Rust maps of this kind, in table order; the first is gomap's.
+    pub fn impls(self) -> &'static [&'static str] {
+        match self {
+            Kind::Hash => &["gomap", "hashbrown", "std"],
+            Kind::Sync => &["gomap-sync", "dashmap", "papaya", "rwlock-std"],
+        }
+    }
+
+    /// gomap's map of this kind: the one the ratios are about.
+    pub fn ours(self) -> &'static str {
+        self.impls()[0]
+    }
+
+    /// The name Go's map of this kind goes by in the tables.
+    pub fn go_impl(self) -> &'static str {
+        match self {
+            Kind::Hash => "go-map",
+            Kind::Sync => "go-sync.Map",
+        }
+    }
+}
+
 /// One workload: what it does, and the figures it reports.
 #[derive(Debug)]
 pub struct Workload {
@@ -55,6 +95,7 @@ pub struct Workload {
     pub measures: &'static [Measure],
     /// Run only at the largest size of the run (the latency of growing to it).
     pub largest_only: bool,
+    pub kind: Kind,
 }
 
 impl Workload {
@@ -76,6 +117,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "insert_latency",
@@ -91,6 +133,7 @@ pub const WORKLOADS: &[Workload] = &[
             },
         ],
         largest_only: true,
+        kind: Kind::Hash,
     },
     Workload {
         name: "lookup_hit",
@@ -100,6 +143,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "lookup_miss",
@@ -109,6 +153,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "remove",
@@ -118,6 +163,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "iterate",
@@ -127,6 +173,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "churn",
@@ -136,6 +183,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "string_insert",
@@ -145,6 +193,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "string_lookup",
@@ -154,6 +203,7 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Mops,
         }],
         largest_only: false,
+        kind: Kind::Hash,
     },
     Workload {
         name: "bytes_per_entry",
@@ -163,6 +213,51 @@ pub const WORKLOADS: &[Workload] = &[
             unit: Unit::Bytes,
         }],
         largest_only: false,
+        kind: Kind::Hash,
+    },
+    Workload {
+        name: "read_mostly",
+        what: "map of keys 0..n; per op 98% load of a random key, 1% overwrite, 1% store of a \
+               new key; every thread alike; op = one of them",
+        measures: &[Measure {
+            name: "read_mostly",
+            unit: Unit::NsPerOp,
+        }],
+        largest_only: false,
+        kind: Kind::Sync,
+    },
+    Workload {
+        name: "grow_only",
+        what: "empty map; per op load a random key of 0..n and, if absent, load_or_store it \
+               (a cache that only grows); op = one get-or-insert",
+        measures: &[Measure {
+            name: "grow_only",
+            unit: Unit::NsPerOp,
+        }],
+        largest_only: false,
+        kind: Kind::Sync,
+    },
+    Workload {
+        name: "disjoint",
+        what: "map of keys 0..n; thread t owns the keys i with i % threads == t; per op 50% load, \
+               50% overwrite of a random own key",
+        measures: &[Measure {
+            name: "disjoint",
+            unit: Unit::NsPerOp,
+        }],
+        largest_only: false,
+        kind: Kind::Sync,
+    },
+    Workload {
+        name: "write_heavy",
+        what: "map of keys 0..n; per op on a random key: 10% load, 40% store, 40% delete, \
+               10% load_or_store",
+        measures: &[Measure {
+            name: "write_heavy",
+            unit: Unit::NsPerOp,
+        }],
+        largest_only: false,
+        kind: Kind::Sync,
     },
 ];
 
@@ -179,8 +274,18 @@ pub fn unit_of(measure: &str) -> Option<Unit> {
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub sizes: Vec<usize>,
+    /// Key-space sizes of the SyncMap workloads.
+    pub sync_sizes: Vec<usize>,
+    /// Thread counts of the SyncMap workloads: 1 ..= the machine's cores.
+    pub threads: Vec<usize>,
     /// Each (workload, size, map) repeats its timed round until this much time has passed.
     pub budget: Duration,
+}
+
+/// 1 ..= the number of cores this process may use.
+fn thread_counts() -> Vec<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (1..=cores).collect()
 }
 
 impl Plan {
@@ -188,6 +293,8 @@ impl Plan {
     pub fn full() -> Plan {
         Plan {
             sizes: vec![1_000, 100_000, 10_000_000],
+            sync_sizes: vec![1_000, 100_000, 1_000_000],
+            threads: thread_counts(),
             budget: Duration::from_millis(500),
         }
     }
@@ -196,6 +303,8 @@ impl Plan {
     pub fn quick() -> Plan {
         Plan {
             sizes: vec![1_000, 100_000],
+            sync_sizes: vec![1_000, 100_000],
+            threads: thread_counts(),
             budget: Duration::from_millis(200),
         }
     }
@@ -433,4 +542,266 @@ pub fn run<F: Family>(w: &Workload, n: usize, plan: &Plan) -> Vec<(&'static str,
         other => unreachable!("workload {other} has no Rust implementation"),
     };
     vec![(w.measures[0].name, value)]
+}
+
+// ---- the SyncMap workloads ----------------------------------------------------------------
+
+/// A concurrent map under test: the operations the SyncMap workloads use, through `&self`.
+pub trait ConcurrentMap: Sync {
+    const NAME: &'static str;
+    fn empty() -> Self;
+    fn load(&self, k: u64) -> Option<u64>;
+    fn store(&self, k: u64, v: u64);
+    fn delete(&self, k: u64);
+    /// The value present, or `v` after storing it.
+    fn load_or_store(&self, k: u64, v: u64) -> u64;
+    /// Brings a freshly filled map to its steady state (untimed). gomap's SyncMap (like Go's)
+    /// holds stored keys in its dirty map until enough loads miss; `range` promotes at once.
+    fn settle(&self) {}
+}
+
+impl ConcurrentMap for gomap::SyncMap<u64, u64, Hasher> {
+    const NAME: &'static str = "gomap-sync";
+    fn empty() -> Self {
+        Self::with_hasher(Hasher::default())
+    }
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        gomap::SyncMap::load(self, &k)
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        gomap::SyncMap::store(self, k, v);
+    }
+    #[inline]
+    fn delete(&self, k: u64) {
+        gomap::SyncMap::delete(self, &k);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        gomap::SyncMap::load_or_store(self, k, v).0
+    }
+    fn settle(&self) {
+        self.range(|_, _| false);
+    }
+}
+
+impl ConcurrentMap for dashmap::DashMap<u64, u64, Hasher> {
+    const NAME: &'static str = "dashmap";
+    fn empty() -> Self {
+        Self::with_hasher(Hasher::default())
+    }
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.get(&k).map(|r| *r)
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.insert(k, v);
+    }
+    #[inline]
+    fn delete(&self, k: u64) {
+        self.remove(&k);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.entry(k).or_insert(v)
+    }
+}
+
+impl ConcurrentMap for papaya::HashMap<u64, u64, Hasher> {
+    const NAME: &'static str = "papaya";
+    fn empty() -> Self {
+        Self::with_hasher(Hasher::default())
+    }
+    // One `pin()` per operation, as SyncMap enters its guard per operation.
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.pin().get(&k).copied()
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.pin().insert(k, v);
+    }
+    #[inline]
+    fn delete(&self, k: u64) {
+        self.pin().remove(&k);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.pin().get_or_insert(k, v)
+    }
+}
+
+/// std's map behind a reader-writer lock: the baseline any concurrent map has to beat.
+pub type RwLockStd = std::sync::RwLock<StdMap<u64, u64, Hasher>>;
+
+impl ConcurrentMap for RwLockStd {
+    const NAME: &'static str = "rwlock-std";
+    fn empty() -> Self {
+        std::sync::RwLock::new(StdMap::with_hasher(Hasher::default()))
+    }
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.read().expect("no panics").get(&k).copied()
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.write().expect("no panics").insert(k, v);
+    }
+    #[inline]
+    fn delete(&self, k: u64) {
+        self.write().expect("no panics").remove(&k);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        if let Some(&v) = self.read().expect("no panics").get(&k) {
+            return v;
+        }
+        *self.write().expect("no panics").entry(k).or_insert(v)
+    }
+}
+
+/// The SyncMap workloads' maps, by their [`ConcurrentMap::NAME`].
+pub type GomapSync = gomap::SyncMap<u64, u64, Hasher>;
+pub type Dashmap = dashmap::DashMap<u64, u64, Hasher>;
+pub type Papaya = papaya::HashMap<u64, u64, Hasher>;
+
+/// Operations per thread in one timed round of a SyncMap workload on a key space of `n`
+/// (at least 10,000, so a round lasts far longer than starting its threads).
+pub fn sync_round_ops(n: usize) -> u64 {
+    (n as u64).clamp(10_000, 100_000)
+}
+
+/// Thread `t`'s `i`-th draw (counting on across rounds): the `i`-th output of the splitmix64
+/// stream seeded with `(t + 1) << 40`. Its low 32 bits modulo 100 pick the operation, its high
+/// 32 bits modulo the key space pick the key index. `bench/go/main.go` draws the same way.
+#[inline]
+pub fn sync_draw(t: usize, i: u64) -> (u64, u64) {
+    let x = key((t as u64 + 1) << 40, i);
+    ((x & 0xffff_ffff) % 100, x >> 32)
+}
+
+/// Runs `op(map, t, i)` for `i` in `first..first + ops` on each of `threads` threads, released
+/// together by a barrier; returns the wall-clock time from the first thread's start to the
+/// last thread's end (each thread reads the clock itself: on a busy machine the spawning
+/// thread may be scheduled only after the others are done).
+fn parallel_round<M: ConcurrentMap>(
+    map: &M,
+    threads: usize,
+    first: u64,
+    ops: u64,
+    op: impl Fn(&M, usize, u64) + Sync,
+) -> Duration {
+    let barrier = std::sync::Barrier::new(threads);
+    let (barrier, op) = (&barrier, &op);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in first..first + ops {
+                        op(map, t, i);
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a benchmark thread panicked"))
+            .collect()
+    });
+    let start = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("at least one thread");
+    let end = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("at least one thread");
+    end - start
+}
+
+fn filled_concurrent<M: ConcurrentMap>(n: u64) -> M {
+    let m = M::empty();
+    for i in 0..n {
+        m.store(key(0, i), i);
+    }
+    m.settle();
+    m
+}
+
+/// Runs one SyncMap workload on a key space of `n` with `threads` threads on map `M`; returns
+/// its measure and the median round's wall-clock nanoseconds per operation (all threads' ops).
+pub fn run_sync<M: ConcurrentMap>(
+    w: &Workload,
+    n: usize,
+    threads: usize,
+    plan: &Plan,
+) -> Vec<(&'static str, f64)> {
+    let n64 = n as u64;
+    let ops = sync_round_ops(n);
+    let total = ops * threads as u64;
+    let mut round = 0u64;
+    // Every round starts from the same state: a fresh map, built untimed.
+    let mut timed = |fresh: fn(u64) -> M, op: &(dyn Fn(&M, usize, u64) + Sync)| {
+        throughput(plan.budget, || {
+            let m = fresh(n64);
+            let time = parallel_round(&m, threads, round * ops, ops, op);
+            round += 1;
+            black_box(&m);
+            (time, total)
+        })
+    };
+    let mops = match w.name {
+        "read_mostly" => timed(filled_concurrent::<M>, &|m, t, i| {
+            let (pick, r) = sync_draw(t, i);
+            let k = r % n64;
+            match pick {
+                0..=97 => {
+                    black_box(m.load(key(0, k)));
+                }
+                98 => m.store(key(0, k), i),
+                // New keys: indexes n and up, distinct across threads and draws.
+                _ => m.store(key(0, n64 + i * threads as u64 + t as u64), i),
+            }
+        }),
+        "grow_only" => timed(|_| M::empty(), &|m, t, i| {
+            let k = sync_draw(t, i).1 % n64;
+            if m.load(key(0, k)).is_none() {
+                black_box(m.load_or_store(key(0, k), k));
+            }
+        }),
+        "disjoint" => timed(filled_concurrent::<M>, &|m, t, i| {
+            let (pick, r) = sync_draw(t, i);
+            // The own keys of thread t: t, t + threads, t + 2 threads, ... below n.
+            let own = (n64 - t as u64).div_ceil(threads as u64).max(1);
+            let k = key(0, (r % own) * threads as u64 + t as u64);
+            if pick < 50 {
+                black_box(m.load(k));
+            } else {
+                m.store(k, i);
+            }
+        }),
+        "write_heavy" => timed(filled_concurrent::<M>, &|m, t, i| {
+            let (pick, r) = sync_draw(t, i);
+            let k = key(0, r % n64);
+            match pick {
+                0..=9 => {
+                    black_box(m.load(k));
+                }
+                10..=49 => m.store(k, i),
+                50..=89 => m.delete(k),
+                _ => {
+                    black_box(m.load_or_store(k, i));
+                }
+            }
+        }),
+        other => unreachable!("workload {other} has no concurrent implementation"),
+    };
+    vec![(w.measures[0].name, 1e3 / mops)]
 }

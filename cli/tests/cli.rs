@@ -175,6 +175,143 @@ fn tour_shows_real_and_consistent_growth() {
     assert!(text.contains("== 4. Same-size growth under churn =="));
 }
 
+/// One parsed row of the tour's SyncMap step table.
+#[derive(Debug)]
+struct SyncRow {
+    step: usize,
+    op: String,
+    read: usize,
+    dirty: Option<usize>,
+    misses: usize,
+    promotions: u64,
+    event: String,
+}
+
+/// The SyncMap section: its step table and its entry-state table (header, rows).
+fn sync_section(text: &str) -> (Vec<SyncRow>, Vec<String>, Vec<Vec<String>>) {
+    let section = text.split("== 5. SyncMap").nth(1).expect("SyncMap section");
+    let mut lines = section.lines().map(str::trim);
+    let header: Vec<&str> = lines
+        .by_ref()
+        .find(|l| l.starts_with("#   op"))
+        .expect("step table header")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "#",
+            "op",
+            "len",
+            "read",
+            "dirty",
+            "amended",
+            "misses",
+            "promotions",
+            "event"
+        ]
+    );
+    let mut steps = Vec::new();
+    for l in lines.by_ref() {
+        if !l.starts_with(|c: char| c.is_ascii_digit()) {
+            break;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let num = |i: usize| f[i].parse::<usize>().unwrap_or_else(|_| panic!("{l}"));
+        steps.push(SyncRow {
+            step: num(0),
+            op: f[1].to_string(),
+            read: num(3),
+            dirty: f[4].parse().ok(),
+            misses: num(6),
+            promotions: num(7) as u64,
+            event: f[8..].join(" "),
+        });
+    }
+    let header: Vec<String> = lines
+        .by_ref()
+        .find(|l| l.starts_with("key "))
+        .expect("entry table header")
+        .split_whitespace()
+        .filter(|w| w.starts_with('#'))
+        .map(String::from)
+        .collect();
+    let rows: Vec<Vec<String>> = lines
+        .take_while(|l| !l.is_empty() && !l.starts_with("After"))
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
+    (steps, header, rows)
+}
+
+#[test]
+fn tour_shows_the_sync_map_cycle() {
+    let out = gomap(&["tour", "--keys", "100", "--color", "never"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let (steps, moments, entries) = sync_section(&text);
+    assert!(steps.len() >= 10, "{steps:?}");
+
+    // Misses count up, one per load that missed, and the promotion comes exactly when they
+    // reach len(dirty): the snapshot then has dirty's entries and there is no dirty map.
+    let mut promotions = 0;
+    for pair in steps.windows(2) {
+        let (before, r) = (&pair[0], &pair[1]);
+        assert_eq!(r.step, before.step + 1);
+        if r.promotions > before.promotions {
+            promotions += 1;
+            let dirty = before.dirty.expect("a promotion needs a dirty map");
+            assert_eq!(before.misses + 1, dirty, "promoted early or late: {r:?}");
+            assert_eq!((r.read, r.dirty, r.misses), (dirty, None, 0), "{r:?}");
+            assert!(r.event.contains("promotion"), "{r:?}");
+        } else if r.op.starts_with("Load") && r.misses != before.misses {
+            assert_eq!(r.misses, before.misses + 1, "{r:?}");
+            assert!(
+                r.misses < r.dirty.expect("misses need a dirty map"),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(promotions >= 2, "{steps:?}");
+
+    // The entry table: a deleted key is nil in the snapshot, then expunged (and absent from
+    // the new dirty map) once a new key rebuilt dirty; its counts match the step table.
+    let totals = entries
+        .iter()
+        .find(|r| r[0] == "entries")
+        .expect("entries row");
+    assert_eq!(totals.len(), moments.len() + 1);
+    let mut expunged_seen = 0;
+    for (j, moment) in moments.iter().enumerate() {
+        let step: usize = moment[1..].parse().expect("#step");
+        let row = steps.iter().find(|r| r.step == step).expect("moment's row");
+        let want = match row.dirty {
+            Some(d) => format!("{}|{d}", row.read),
+            None => row.read.to_string(),
+        };
+        assert_eq!(totals[j + 1], want, "entry counts after #{step}");
+        for r in entries.iter().filter(|r| r[0] != "entries") {
+            if r[j + 1] != "expunged|-" {
+                continue;
+            }
+            expunged_seen += 1;
+            assert!(j > 0, "expunged in the first column");
+            let before = &r[j];
+            assert!(
+                before == "nil" || before == "expunged|-",
+                "key {} expunged after {before}",
+                r[0]
+            );
+        }
+    }
+    assert!(expunged_seen > 0, "no expunged entry: {entries:?}");
+    assert_eq!(
+        moments.last().map(String::as_str),
+        Some(format!("#{}", steps.last().unwrap().step).as_str()),
+        "the table ends with the last promotion"
+    );
+    assert!(text.contains("expunged entry revived"), "{text}");
+}
+
 #[test]
 fn tour_is_reproducible_and_the_default_command() {
     let a = gomap(&["--keys", "500", "--seed", "3", "--color", "never"]);
@@ -203,7 +340,7 @@ fn colour_only_when_asked_or_on_a_terminal() {
     assert!(!stdout(&no_color).contains('\x1b'));
 }
 
-/// Every measure of cli/src/workloads.rs.
+/// Every HashMap measure of cli/src/workloads.rs.
 const MEASURES: &[&str] = &[
     "insert_grow",
     "insert_max",
@@ -217,6 +354,12 @@ const MEASURES: &[&str] = &[
     "string_lookup",
     "bytes_per_entry",
 ];
+
+/// Every SyncMap workload (each its own measure, in ns/op) of cli/src/workloads.rs.
+const SYNC_MEASURES: &[&str] = &["read_mostly", "grow_only", "disjoint", "write_heavy"];
+
+/// `--tiny` runs the SyncMap workloads at 1 and 2 threads.
+const TINY_THREADS: &[u64] = &[1, 2];
 
 #[test]
 fn bench_json_has_every_map_and_workload() {
@@ -238,27 +381,63 @@ fn bench_json_has_every_map_and_workload() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
     let results = doc["results"].as_array().expect("results");
+    let find = |imp: &str, m: &str, threads: u64| {
+        let r = results
+            .iter()
+            .find(|r| r["impl"] == *imp && r["measure"] == *m && r["threads"] == threads)
+            .unwrap_or_else(|| panic!("{imp}/{m}/{threads} threads missing"));
+        let v = r["value"].as_f64().expect("numeric value");
+        assert!(v.is_finite() && v > 0.0, "{imp}/{m} = {v}");
+        assert_eq!(r["size"], 1000);
+        r
+    };
     for imp in ["gomap", "hashbrown", "std"] {
         for m in MEASURES {
-            let r = results
-                .iter()
-                .find(|r| r["impl"] == *imp && r["measure"] == *m)
-                .unwrap_or_else(|| panic!("{imp}/{m} missing"));
-            let v = r["value"].as_f64().expect("numeric value");
-            assert!(v.is_finite() && v > 0.0, "{imp}/{m} = {v}");
-            assert_eq!(r["size"], 1000);
+            find(imp, m, 1);
         }
     }
-    assert_eq!(results.len(), 3 * MEASURES.len());
+    for imp in ["gomap-sync", "dashmap", "papaya", "rwlock-std"] {
+        for m in SYNC_MEASURES {
+            for &t in TINY_THREADS {
+                let r = find(imp, m, t);
+                assert_eq!(r["unit"], "ns/op", "{imp}/{m}");
+                assert_eq!(r["workload"], *m);
+            }
+        }
+    }
+    let expected = 3 * MEASURES.len() + 4 * SYNC_MEASURES.len() * TINY_THREADS.len();
+    assert_eq!(results.len(), expected);
+    assert_eq!(
+        doc["impls"],
+        serde_json::json!([
+            "gomap",
+            "hashbrown",
+            "std",
+            "gomap-sync",
+            "dashmap",
+            "papaya",
+            "rwlock-std"
+        ])
+    );
+    let kinds: Vec<&str> = doc["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|&&k| k == "SyncMap").count(), 4);
     let csv = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 3 * MEASURES.len());
+    assert_eq!(csv.lines().count(), 1 + expected);
+    assert!(csv.starts_with("workload,measure,size,threads,impl,value,unit\n"));
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    // The table lists every measure too.
+    assert!(svg.contains("vs dashmap") && svg.contains("read_mostly n=1k t=2"));
+    // The tables list every measure too, the SyncMap's with gomap-sync's ratio.
     let table = stdout(&out);
-    for m in MEASURES {
+    for m in MEASURES.iter().chain(SYNC_MEASURES) {
         assert!(table.contains(m), "{m} not in the table");
     }
+    assert!(table.contains("gomap-sync vs best peer"), "{table}");
 }
 
 #[test]
@@ -337,4 +516,45 @@ fn inspect_errors_are_clear() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("line 2 is not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn bench_go_side_runs_sync_map_too_when_go_is_installed() {
+    let has_go = ["go", "/usr/lib/go-1.19/bin/go"].iter().any(|go| {
+        Command::new(go)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !has_go {
+        eprintln!("skipped: Go is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = gomap(&[
+        "bench",
+        "--tiny",
+        "--go",
+        "--filter",
+        "write_heavy",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let results = doc["results"].as_array().expect("results");
+    for &t in TINY_THREADS {
+        let r = results
+            .iter()
+            .find(|r| r["impl"] == "go-sync.Map" && r["threads"] == t)
+            .unwrap_or_else(|| panic!("no go-sync.Map figure at {t} threads: {results:?}"));
+        assert_eq!(
+            (&r["measure"], &r["unit"]),
+            (&"write_heavy".into(), &"ns/op".into())
+        );
+        assert!(r["value"].as_f64().is_some_and(|v| v > 0.0));
+    }
+    assert!(stdout(&out).contains("go-sync.Map"));
 }

@@ -251,6 +251,7 @@ fn sync_map_frames_are_the_live_sync_maps_stats() {
     let mut sync = SyncReplay::new(ops.clone(), 42);
     let mut map = Replay::new(ops, 42);
     let mut promotions_seen = std::collections::BTreeSet::new();
+    let mut expunged_seen = false;
     for f in frames {
         let step = f["step"].as_u64().unwrap() as usize;
         let s = sync.stats_at(step);
@@ -270,10 +271,47 @@ fn sync_map_frames_are_the_live_sync_maps_stats() {
         assert_eq!(y["amended"], s.amended, "step {step}");
         assert_eq!(y["misses"], s.misses, "step {step}");
         assert_eq!(y["promotions"], s.promotions, "step {step}");
+        // Every entry's state, in both maps, is the live map's (once the copy is done: until
+        // then which entries it reached depends on the snapshot's iteration order).
+        if !s.copying {
+            let layout = sync.layout_at(step);
+            let entries = y["entries"].as_array().expect("entries of a small map");
+            let side = |which: &str| -> Vec<(String, String)> {
+                entries
+                    .iter()
+                    .filter_map(|e| {
+                        let state = e[which].as_str()?;
+                        Some((e["k"].as_str().unwrap().to_string(), state.to_string()))
+                    })
+                    .collect()
+            };
+            let names = |l: &[(String, gomap::EntryState)]| -> Vec<(String, String)> {
+                l.iter()
+                    .map(|(k, s)| (k.clone(), s.name().to_string()))
+                    .collect()
+            };
+            assert_eq!(side("r"), names(&layout.read), "step {step}: read");
+            assert_eq!(
+                side("d"),
+                names(layout.dirty.as_deref().unwrap_or_default()),
+                "step {step}: dirty"
+            );
+            let expunged = layout
+                .read
+                .iter()
+                .filter(|(_, s)| *s == gomap::EntryState::Expunged)
+                .count();
+            assert_eq!(y["read_states"][2], expunged, "step {step}");
+            expunged_seen |= expunged > 0;
+        }
         // Loads leave the HashMap as it was: its figures still match.
         assert_eq!(f["stats"]["len"], map.stats_at(step).len, "step {step}");
         promotions_seen.insert(s.promotions);
     }
+    assert!(
+        expunged_seen,
+        "the rebuilt dirty map leaves expunged entries"
+    );
     // The built-in sync sequence shows two promotions, each at its own frame.
     assert_eq!(
         promotions_seen.into_iter().collect::<Vec<_>>(),

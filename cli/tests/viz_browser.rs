@@ -566,8 +566,76 @@ fn the_sync_map_view_follows_the_slider() {
         shown_promotions.push(s.promotions);
     }
     assert_eq!(shown_promotions, [0, 1, 2]);
+
+    // After the promotion, deletes leave nil entries; the next new key rebuilds the dirty map
+    // and, once its copy is done, the deleted entries are drawn expunged in the snapshot and
+    // absent from the dirty map: the live map's states, cell for cell.
+    let rebuilt = (first_promotion..frames.len())
+        .find(|&f| {
+            let y = &frames[f]["sync"];
+            y["promotions"] == 1 && !y["dirty_len"].is_null() && y["copying"] == false
+        })
+        .expect("a frame after the dirty map's rebuild");
+    slide_to(&browser, rebuilt);
+    let cells = browser.js(
+        r##"return [...document.querySelectorAll("#sync-svg .sync-entry")].map((e) =>
+            [e.dataset.map, e.dataset.key, e.dataset.state]);"##,
+    );
+    let cells: Vec<(String, String, String)> = cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |i: usize| c[i].as_str().unwrap().to_string();
+            (s(0), s(1), s(2))
+        })
+        .collect();
+    let step = frames[rebuilt]["step"].as_u64().unwrap() as usize;
+    let layout = sync.layout_at(step);
+    let mut want: Vec<(String, String, String)> = layout
+        .read
+        .iter()
+        .map(|(k, s)| ("read".to_string(), k.clone(), s.name().to_string()))
+        .chain(
+            layout
+                .dirty
+                .iter()
+                .flatten()
+                .map(|(k, s)| ("dirty".to_string(), k.clone(), s.name().to_string())),
+        )
+        .collect();
+    let mut got = cells.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(
+        got, want,
+        "frame {rebuilt} (step {step}): drawn entries vs layout()"
+    );
+    let expunged: Vec<&String> = cells
+        .iter()
+        .filter(|(m, _, s)| m == "read" && s == "expunged")
+        .map(|(_, k, _)| k)
+        .collect();
+    assert!(
+        !expunged.is_empty(),
+        "no expunged entry drawn at frame {rebuilt}"
+    );
+    for k in &expunged {
+        assert!(
+            !cells.iter().any(|(m, key, _)| m == "dirty" && key == *k),
+            "expunged key {k} drawn in the dirty map"
+        );
+    }
+    let text = browser.js(r#"return document.getElementById("sync-read-states").textContent;"#);
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains(&format!("{} expunged", expunged.len())),
+        "{text}"
+    );
+
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("viz-sync.png");
-    slide_to(&browser, first_promotion - 1);
+    slide_to(&browser, rebuilt);
     browser.screenshot(&shot);
     eprintln!("screenshot of the sync.Map view: {}", shot.display());
 }

@@ -145,6 +145,7 @@ mod ops;
 mod pinned;
 mod stats;
 mod traits;
+pub(crate) mod view;
 
 use copy::CopyCursor;
 use entry::Entry;

@@ -135,7 +135,7 @@ pub struct Frame {
     pub old: Option<ArrayFrame>,
     /// Old buckets evacuated since the previous frame.
     pub moved: Vec<usize>,
-    /// With `--sync-map`: the SyncMap's statistics after the same operations.
+    /// With `--sync-map`: the SyncMap's layout after the same operations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncFrame>,
 }
@@ -222,7 +222,7 @@ const SURVEY_STRIDE: usize = 64;
 pub fn survey(ops: &[Op], seed: u64, with_sync: bool) -> Survey {
     let mut map: VizMap = HashMap::with_hasher(FixedState::with_seed(seed));
     let sync_map = with_sync.then(|| sync::new_map(seed));
-    let mut sync_prev = sync_map.as_ref().map(|m| SyncFrame::from(m.stats()));
+    let mut sync_prev = sync_map.as_ref().map(|m| m.stats());
     let mut prev = map.stats();
     let mut capacity = map.capacity();
     let mut generation = 0;
@@ -257,7 +257,7 @@ pub fn survey(ops: &[Op], seed: u64, with_sync: bool) -> Survey {
         }
         if let (Some(m), Some(before)) = (&sync_map, &mut sync_prev) {
             sync::apply(m, op);
-            let now = SyncFrame::from(m.stats());
+            let now = m.stats();
             if let Some(text) = sync::event(before, &now) {
                 match events.last_mut() {
                     Some((s, t)) if *s == step => *t = format!("{t}; {text}"),
@@ -444,7 +444,7 @@ pub fn capture(
             new,
             old,
             moved,
-            sync: sync_map.as_ref().map(|m| SyncFrame::from(m.stats())),
+            sync: sync_map.as_ref().map(SyncFrame::capture),
         });
         prev_new = Some((generation, new_chains));
         prev_old = old_chains.map(|o| (generation, o));

@@ -1,13 +1,11 @@
 //! The SyncMap side of `gomap viz --sync-map`: the same writes replayed on a
 //! `gomap::SyncMap` (insert = `store`, remove = `delete`, load = `load`), read through its
-//! public `stats()`: read snapshot vs dirty map sizes, `amended`, `misses`, promotions.
-//!
-//! `SyncMap` exposes counts only, no per-entry view, so the page draws entry states (value /
-//! nil / expunged) as the one figure the counts give: snapshot entries without a value
-//! (`read_len - len`, exact while there is no dirty map).
+//! public introspection: `stats()` after every operation (for the events), and at each frame
+//! `layout()`, every entry of the read snapshot and of the dirty map with its state (value /
+//! nil / expunged), beside `amended`, `misses` and the promotions.
 
 use foldhash::fast::FixedState;
-use gomap::{SyncMap, SyncMapStats};
+use gomap::{EntryState, SyncMap, SyncMapLayout, SyncMapStats};
 use serde::Serialize;
 
 use super::ops::Op;
@@ -33,8 +31,30 @@ pub fn apply(map: &VizSyncMap, op: Op) {
     }
 }
 
-/// `SyncMapStats` at one frame, serialisable.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+/// Up to this many keys (snapshot and dirty map together) a frame carries every entry; past
+/// it, only the counts (the page would grow by tens of kilobytes per frame).
+pub const ENTRIES_UP_TO: usize = 2048;
+
+/// One key of a frame: its state in the read snapshot and in the dirty map (Go's names,
+/// `value` / `nil` / `expunged`; absent when the map lacks the key) and its value, if any.
+/// A key in both maps is one shared entry, so it has one value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncEntry {
+    /// The key (decimal: the page's JavaScript numbers cannot hold every u64).
+    pub k: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
+    /// State in the read snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r: Option<&'static str>,
+    /// State in the dirty map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub d: Option<&'static str>,
+}
+
+/// The SyncMap at one frame: `layout()`'s counters, and its entries (up to
+/// [`ENTRIES_UP_TO`] keys), serialisable.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SyncFrame {
     pub len: usize,
     pub read_len: usize,
@@ -43,24 +63,77 @@ pub struct SyncFrame {
     pub copying: bool,
     pub misses: usize,
     pub promotions: u64,
+    /// Entries of each state in the snapshot: `[value, nil, expunged]`.
+    pub read_states: [usize; 3],
+    /// Entries of each state in the dirty map (none are expunged: that is what the state means).
+    pub dirty_states: Option<[usize; 3]>,
+    /// Every key, sorted as `layout()` sorts them, or `None` past [`ENTRIES_UP_TO`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<SyncEntry>>,
 }
 
-impl From<SyncMapStats> for SyncFrame {
-    fn from(s: SyncMapStats) -> Self {
+fn state_counts(entries: &[(String, EntryState)]) -> [usize; 3] {
+    let mut counts = [0; 3];
+    for (_, s) in entries {
+        counts[match s {
+            EntryState::Value(_) => 0,
+            EntryState::Deleted => 1,
+            EntryState::Expunged => 2,
+        }] += 1;
+    }
+    counts
+}
+
+/// The keys of both maps, merged (both lists are sorted by key).
+fn merge(layout: &SyncMapLayout) -> Vec<SyncEntry> {
+    let dirty = layout.dirty.as_deref().unwrap_or_default();
+    let mut out = Vec::with_capacity(layout.read.len().max(dirty.len()));
+    let (mut r, mut d) = (layout.read.iter().peekable(), dirty.iter().peekable());
+    loop {
+        let (read, dirty) = match (r.peek(), d.peek()) {
+            (None, None) => break,
+            (Some(a), Some(b)) if a.0 == b.0 => (r.next(), d.next()),
+            (Some(a), Some(b)) if a.0 < b.0 => (r.next(), None),
+            (Some(_), None) => (r.next(), None),
+            _ => (None, d.next()),
+        };
+        let (k, _) = read.or(dirty).expect("one side has the key");
+        let value = read
+            .and_then(|(_, s)| s.value())
+            .or_else(|| dirty.and_then(|(_, s)| s.value()));
+        out.push(SyncEntry {
+            k: k.clone(),
+            v: value.map(String::from),
+            r: read.map(|(_, s)| s.name()),
+            d: dirty.map(|(_, s)| s.name()),
+        });
+    }
+    out
+}
+
+impl SyncFrame {
+    /// The map's `layout()` as a frame.
+    pub fn capture(map: &VizSyncMap) -> SyncFrame {
+        let layout = map.layout(|_, v| v.to_string());
+        let s = &layout.stats;
+        let keys = layout.read.len() + layout.dirty.as_ref().map_or(0, Vec::len);
         SyncFrame {
             len: s.len,
             read_len: s.read_len,
             dirty_len: s.dirty_len,
-            amended: s.amended,
+            amended: layout.amended,
             copying: s.copying,
-            misses: s.misses,
+            misses: layout.misses,
             promotions: s.promotions,
+            read_states: state_counts(&layout.read),
+            dirty_states: layout.dirty.as_deref().map(state_counts),
+            entries: (keys <= ENTRIES_UP_TO).then(|| merge(&layout)),
         }
     }
 }
 
 /// What changed in the read/dirty cycle between two steps, if anything worth a frame.
-pub fn event(prev: &SyncFrame, s: &SyncFrame) -> Option<String> {
+pub fn event(prev: &SyncMapStats, s: &SyncMapStats) -> Option<String> {
     if s.promotions > prev.promotions {
         return Some(format!(
             "sync.Map: promotion {} (misses reached len(dirty) = {}): dirty becomes the read \

@@ -116,6 +116,12 @@ impl SyncReplay {
         }
     }
 
+    /// The sync map's per-entry layout after `step` operations.
+    pub fn layout_at(&mut self, step: usize) -> gomap::SyncMapLayout {
+        self.stats_at(step);
+        self.map.layout(|_, v| v.to_string())
+    }
+
     /// The sync map's statistics after `step` operations.
     pub fn stats_at(&mut self, step: usize) -> gomap::SyncMapStats {
         if step < self.step {

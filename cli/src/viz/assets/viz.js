@@ -274,7 +274,27 @@
   // ---- the SyncMap view (--sync-map) -----------------------------------------------------------
   const HAS_SYNC = FRAMES.length > 0 && !!FRAMES[0].sync;
   let syncMax = 1;
-  if (HAS_SYNC) for (const fr of FRAMES) syncMax = Math.max(syncMax, fr.sync.read_len, fr.sync.dirty_len || 0, fr.sync.len);
+  // Every key gets one place, by first appearance along the timeline, so an entry stays put
+  // while the slider moves, in the read snapshot and in the dirty map alike.
+  const SYNC_SLOT = new Map();
+  if (HAS_SYNC) for (const fr of FRAMES) {
+    syncMax = Math.max(syncMax, fr.sync.read_len, fr.sync.dirty_len || 0, fr.sync.len);
+    for (const e of fr.sync.entries || []) if (!SYNC_SLOT.has(e.k)) SYNC_SLOT.set(e.k, SYNC_SLOT.size);
+  }
+  const SYNC_COLOR = { value: "#3b82f6", nil: "#facc15", expunged: "#dc2626" };
+
+  // One map (the snapshot or dirty) as a grid of entry cells coloured by state.
+  function syncGrid(entries, which, x0, y0, cols, cell) {
+    let svg = "";
+    for (const e of entries) {
+      const state = e[which];
+      if (!state) continue;
+      const i = SYNC_SLOT.get(e.k), x = x0 + (i % cols) * cell, y = y0 + Math.floor(i / cols) * cell;
+      const what = state === "value" ? `= ${e.v}` : state === "nil" ? "deleted (nil)" : "expunged: deleted, not in the dirty map";
+      svg += `<rect class="sync-entry" data-map="${which === "r" ? "read" : "dirty"}" data-key="${e.k}" data-state="${state}" x="${x}" y="${y}" width="${cell - 1}" height="${cell - 1}" fill="${SYNC_COLOR[state]}"><title>${which === "r" ? "read" : "dirty"}: key ${e.k} ${what}</title></rect>`;
+    }
+    return svg;
+  }
 
   function drawSync(f) {
     const y = FRAMES[f].sync;
@@ -286,35 +306,39 @@
     setText("sync-misses", fmt(y.misses));
     setText("sync-promotions", fmt(y.promotions));
     const el = $("sync-svg");
-    const W = Math.min(600, Math.max(200, (el.clientWidth || 1000) - 560)), X0 = 150;
-    const w = (n) => Math.max(n > 0 ? 2 : 0, (n / syncMax) * W);
+    const W = Math.max(400, el.clientWidth || 1000), gap = 24, panel = (W - gap) / 2;
+    const cell = SYNC_SLOT.size > 600 ? 7 : 11, cols = Math.max(1, Math.floor(panel / cell));
+    const rows = Math.max(1, Math.ceil(SYNC_SLOT.size / cols));
+    const top = 34, gridH = rows * cell;
+    const counts = (c) => `${fmt(c[0])} value · ${fmt(c[1])} nil · ${fmt(c[2])} expunged`;
     let svg = "";
-    // The read snapshot: entries with a value, then the nil / expunged ones (known exactly only
-    // when there is no dirty map: every live key is then in the snapshot).
-    svg += `<text x="0" y="20">read snapshot (lock-free)</text>`;
-    if (y.dirty_len == null) {
-      const live = Math.min(y.len, y.read_len), dead = y.read_len - live;
-      svg += `<rect x="${X0}" y="8" width="${w(live)}" height="18" fill="#3b82f6"><title>${live} entries holding a value</title></rect>`;
-      svg += `<rect x="${X0 + w(live)}" y="8" width="${w(dead)}" height="18" fill="url(#sync-hatch)" stroke="#9ca3af"><title>${dead} nil or expunged entries</title></rect>`;
-      svg += `<text x="${X0 + w(y.read_len) + 6}" y="21">${fmt(y.read_len)} entries: ${fmt(live)} with a value, ${fmt(dead)} nil/expunged</text>`;
+    svg += `<text x="0" y="12" font-weight="bold">read snapshot (lock-free)</text>`;
+    svg += `<text x="0" y="26" id="sync-read-states">${fmt(y.read_len)} entries: ${counts(y.read_states)}${y.amended ? " · amended: dirty has keys this lacks" : ""}</text>`;
+    const dx = panel + gap;
+    svg += `<text x="${dx}" y="12" font-weight="bold">dirty map (under the mutex)</text>`;
+    svg += y.dirty_len == null
+      ? `<text x="${dx}" y="26" id="sync-dirty-states" fill="#6b7280">nil: no dirty map (the snapshot holds every key)</text>`
+      : `<text x="${dx}" y="26" id="sync-dirty-states">${fmt(y.dirty_len)} entries: ${counts(y.dirty_states)}${y.copying ? " · still copying the snapshot in" : ""}</text>`;
+    if (y.entries) {
+      svg += `<rect x="0" y="${top}" width="${cols * cell}" height="${gridH}" fill="#f3f4f6"/>`;
+      svg += syncGrid(y.entries, "r", 0, top, cols, cell);
+      if (y.dirty_len != null) {
+        svg += `<rect x="${dx}" y="${top}" width="${cols * cell}" height="${gridH}" fill="#f3f4f6"/>`;
+        svg += syncGrid(y.entries, "d", dx, top, cols, cell);
+      }
     } else {
-      svg += `<rect x="${X0}" y="8" width="${w(y.read_len)}" height="18" fill="#93c5fd"><title>${y.read_len} entries (value / nil / expunged: not exposed while a dirty map exists)</title></rect>`;
-      svg += `<text x="${X0 + w(y.read_len) + 6}" y="21">${fmt(y.read_len)} entries${y.amended ? " · amended: some keys are only in dirty" : ""}</text>`;
-    }
-    svg += `<text x="0" y="50">dirty map (mutex)</text>`;
-    if (y.dirty_len == null) svg += `<text x="${X0}" y="50" fill="#6b7280">nil: no dirty map (the snapshot holds every key)</text>`;
-    else {
-      svg += `<rect x="${X0}" y="38" width="${w(y.dirty_len)}" height="18" fill="#f59e0b"><title>${y.dirty_len} entries</title></rect>`;
-      svg += `<text x="${X0 + w(y.dirty_len) + 6}" y="51">${fmt(y.dirty_len)} entries${y.copying ? " · still copying the snapshot in" : ""}</text>`;
+      svg += `<text x="0" y="${top + 12}" fill="#6b7280">too many keys to draw one by one: counts only</text>`;
     }
     // Misses against the promotion threshold len(dirty).
-    svg += `<text x="0" y="82">misses</text>`;
+    const my = top + (y.entries ? gridH : 16) + 22, X0 = 60;
+    const w = (n) => Math.max(n > 0 ? 2 : 0, (n / syncMax) * Math.min(600, W - 400));
+    svg += `<text x="0" y="${my}">misses</text>`;
     const limit = y.dirty_len == null ? 0 : y.dirty_len;
-    svg += `<rect x="${X0}" y="70" width="${w(y.misses)}" height="14" fill="#dc2626"/>`;
-    if (limit > 0) svg += `<line x1="${X0 + w(limit)}" x2="${X0 + w(limit)}" y1="66" y2="88" stroke="#111827" stroke-dasharray="3 2"/>`;
-    svg += `<text x="${X0 + Math.max(w(y.misses), w(limit)) + 6}" y="82">${fmt(y.misses)}${limit ? ` of ${fmt(limit)}: the dirty map is promoted when misses reach len(dirty)` : ""}</text>`;
-    svg += `<text x="0" y="106" fill="#6b7280">promotions so far: ${fmt(y.promotions)}</text>`;
-    el.innerHTML = `<defs><pattern id="sync-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>` + svg;
+    svg += `<rect x="${X0}" y="${my - 11}" width="${w(y.misses)}" height="14" fill="#dc2626"/>`;
+    if (limit > 0) svg += `<line x1="${X0 + w(limit)}" x2="${X0 + w(limit)}" y1="${my - 15}" y2="${my + 7}" stroke="#111827" stroke-dasharray="3 2"/>`;
+    svg += `<text x="${X0 + Math.max(w(y.misses), w(limit)) + 6}" y="${my}">${fmt(y.misses)}${limit ? ` of ${fmt(limit)}: the dirty map is promoted when misses reach len(dirty)` : ""} · promotions so far: ${fmt(y.promotions)}</text>`;
+    el.setAttribute("height", my + 10);
+    el.innerHTML = svg;
     const now = $("sync-now");
     if (now && sparkX) { const x = syncX(FRAMES[f].step); now.setAttribute("x1", x); now.setAttribute("x2", x); }
   }
@@ -342,9 +366,10 @@
       FRAMES.forEach((fr, f) => { if (Math.abs(fr.step - step) < Math.abs(FRAMES[best].step - step)) best = f; });
       show(best);
     } : null;
-    $("sync-note").textContent = "blue: read snapshot entries · orange: dirty map entries · red: misses · purple: promotions. "
-      + "Entry states (value / nil / expunged) per entry are not exposed by SyncMap's public API (stats() gives counts): "
-      + "the snapshot's nil/expunged share is drawn when it is exact, with no dirty map (read_len − len).";
+    $("sync-note").textContent = "Entries, from SyncMap::layout(): blue = value, yellow = nil (deleted, still in the map), "
+      + "red = expunged (deleted, left out of the dirty map; a store must take the mutex and put it back). "
+      + "Each key keeps its place in both maps. Timeline: blue = read snapshot entries, orange = dirty map entries, "
+      + "red = misses, purple lines = promotions.";
     return X;
   }
 
