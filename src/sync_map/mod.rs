@@ -311,10 +311,9 @@ pub struct SyncMap<K, V, S = DefaultHashBuilder> {
 // into memory the map owns, and no other thread can use them while the map is being moved.
 unsafe impl<K: Send, V: Send, S: Send> Send for SyncMap<K, V, S> {}
 
-// SAFETY: through `&SyncMap` a thread can insert `K`s and `V`s that are later dropped by another
-// thread (the collector may reclaim on any thread), hence `Send`; several threads can read the
-// same `&K` and `&V` at once (`range`, `pin().get`, `load` cloning), hence `Sync`; the hasher is
-// used and cloned from every thread, hence `S: Send + Sync`.
+// SAFETY: threads share `&K`/`&V` (`range`, `pin().get`, `load` cloning): `K, V: Sync`; one may
+// drop what another inserted (reclamation runs on any thread): `K, V: Send`; the hasher is used
+// and cloned from every thread: `S: Send + Sync`.
 unsafe impl<K: Send + Sync, V: Send + Sync, S: Send + Sync> Sync for SyncMap<K, V, S> {}
 
 impl<K, V> SyncMap<K, V, DefaultHashBuilder> {
