@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 use super::entry::{Entry, Pending};
-use super::{EntryMap, ReadOnly, SyncMap};
+use super::{EntryMap, Locked, ReadOnly, SyncMap};
 use crate::primitive::{reclaim_box, Guard, GuardApi as _, Ordering};
 
 impl<K, V, S> SyncMap<K, V, S>
@@ -16,6 +16,21 @@ where
     K: Eq + Hash + Clone,
     S: BuildHasher + Clone,
 {
+    /// If the snapshot entry `e` of `key` is expunged, puts it back into the dirty map (Go's
+    /// `if e.unexpungeLocked() { m.dirty[key] = e }`), inserting first (see
+    /// `unexpunge_locked`). Expunged implies a dirty map.
+    fn revive_locked(locked: &mut Locked<K, V, S>, key: K, e: &Arc<Entry<V>>) {
+        if e.is_expunged_locked() {
+            let dirty = locked
+                .dirty
+                .as_mut()
+                .expect("expunged entry without dirty map");
+            let replaced = dirty.insert(key, Arc::clone(e));
+            debug_assert!(replaced.is_none(), "expunged entry was in dirty");
+            e.unexpunge_locked();
+        }
+    }
+
     /// Go's `Store`.
     ///
     /// ```
@@ -63,17 +78,7 @@ where
         let read = self.load_read_only(guard);
         self.locked_work(&mut locked, read);
         let previous = if let Some(e) = read.m.get(&key) {
-            if e.is_expunged_locked() {
-                // Go's `if e.unexpungeLocked() { m.dirty[key] = e }`, insert first (see
-                // `unexpunge_locked`). Expunged implies a dirty map.
-                let dirty = locked
-                    .dirty
-                    .as_mut()
-                    .expect("expunged entry without dirty map");
-                let replaced = dirty.insert(key, Arc::clone(e));
-                debug_assert!(replaced.is_none(), "expunged entry was in dirty");
-                e.unexpunge_locked();
-            }
+            Self::revive_locked(&mut locked, key, e);
             e.swap_locked(new.boxed(), guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
             Self::detach(e, guard).swap_locked(new.boxed(), guard)
@@ -138,15 +143,7 @@ where
         let read = self.load_read_only(guard);
         self.locked_work(&mut locked, read);
         let (actual, loaded) = if let Some(e) = read.m.get(&key) {
-            if e.is_expunged_locked() {
-                let dirty = locked
-                    .dirty
-                    .as_mut()
-                    .expect("expunged entry without dirty map");
-                let replaced = dirty.insert(key, Arc::clone(e));
-                debug_assert!(replaced.is_none(), "expunged entry was in dirty");
-                e.unexpunge_locked();
-            }
+            Self::revive_locked(&mut locked, key, e);
             Self::load_or_store_locked(e, value, guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
             let e = Self::detach(e, guard);
