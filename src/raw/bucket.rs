@@ -221,7 +221,7 @@ impl<K, V> Bucket<K, V> {
         unsafe { self.as_ptr().cast::<[u8; BUCKET_CNT]>().read() }
     }
 
-    /// The tophash bytes as one SWAR word.
+    /// The tophash bytes as one group, matched all at once.
     #[inline]
     pub(crate) unsafe fn group(self) -> Group {
         // SAFETY: forwarded from the caller.

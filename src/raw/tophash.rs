@@ -3,9 +3,9 @@
 //! Every slot of a bucket has one byte in the bucket's `tophash` array. A byte below
 //! [`MIN_TOP_HASH`] is a state; a byte at or above it is the top 8 bits of the hash of the key
 //! stored in the slot (bumped past the states, as Go's `tophash()` does). A lookup compares
-//! all eight bytes of a bucket at once: the array is read as one `u64` and matched with SWAR
-//! ("SIMD within a register") arithmetic, so a bucket costs a handful of ALU operations, not
-//! eight compares and branches.
+//! all eight bytes of a bucket at once: the array is read as one `u64` and matched with one
+//! SSE2 compare on x86_64, or with SWAR ("SIMD within a register") arithmetic elsewhere, so a
+//! bucket costs a handful of instructions, not eight compares and branches.
 
 /// This slot is empty, and so are all slots after it in this bucket and in every overflow
 /// bucket chained after it. Lookups stop here. Zero, so a zeroed bucket is an empty bucket.
