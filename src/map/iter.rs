@@ -5,7 +5,37 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
 
-use crate::raw::{RawIter, RawMap};
+use crate::raw::{RawIter, RawMap, Slot};
+
+/// The pair of a full slot, shared.
+///
+/// # Safety
+/// The slot is full and stays so, unwritten, for `'a`.
+#[inline]
+unsafe fn shared_pair<'a, K, V>(slot: Slot<K, V>) -> (&'a K, &'a V) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        (
+            &*slot.bucket.key(slot.index),
+            &*slot.bucket.value(slot.index),
+        )
+    }
+}
+
+/// The pair of a full slot, with the value mutable.
+///
+/// # Safety
+/// As for [`shared_pair`], and no other reference to this slot's value exists for `'a`.
+#[inline]
+unsafe fn mut_pair<'a, K, V>(slot: Slot<K, V>) -> (&'a K, &'a mut V) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        (
+            &*slot.bucket.key(slot.index),
+            &mut *slot.bucket.value(slot.index),
+        )
+    }
+}
 
 /// Iterator over `(&K, &V)`, from [`HashMap::iter`](crate::HashMap::iter).
 pub struct Iter<'a, K, V> {
@@ -43,12 +73,7 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
     fn next(&mut self) -> Option<(&'a K, &'a V)> {
         let slot = self.raw.next_slot()?;
         // SAFETY: a yielded slot is full; the map is borrowed shared for 'a.
-        unsafe {
-            Some((
-                &*slot.bucket.key(slot.index),
-                &*slot.bucket.value(slot.index),
-            ))
-        }
+        Some(unsafe { shared_pair(slot) })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -57,15 +82,9 @@ impl<'a, K, V> Iterator for Iter<'a, K, V> {
 
     #[inline]
     fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
-        self.raw.fold_slots(init, |acc, slot| {
-            // SAFETY: as in `next`.
-            f(acc, unsafe {
-                (
-                    &*slot.bucket.key(slot.index),
-                    &*slot.bucket.value(slot.index),
-                )
-            })
-        })
+        // SAFETY: as in `next`.
+        self.raw
+            .fold_slots(init, |acc, slot| f(acc, unsafe { shared_pair(slot) }))
     }
 }
 
@@ -113,12 +132,7 @@ impl<'a, K, V> Iterator for IterMut<'a, K, V> {
         let slot = self.raw.next_slot()?;
         // SAFETY: a yielded slot is full and yielded once, so the `&mut V`s never alias; the
         // map is borrowed mutably for 'a.
-        unsafe {
-            Some((
-                &*slot.bucket.key(slot.index),
-                &mut *slot.bucket.value(slot.index),
-            ))
-        }
+        Some(unsafe { mut_pair(slot) })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -127,15 +141,9 @@ impl<'a, K, V> Iterator for IterMut<'a, K, V> {
 
     #[inline]
     fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
-        self.raw.fold_slots(init, |acc, slot| {
-            // SAFETY: as in `next`: each slot is visited once, so the `&mut V`s never alias.
-            f(acc, unsafe {
-                (
-                    &*slot.bucket.key(slot.index),
-                    &mut *slot.bucket.value(slot.index),
-                )
-            })
-        })
+        // SAFETY: as in `next`: each slot is visited once, so the `&mut V`s never alias.
+        self.raw
+            .fold_slots(init, |acc, slot| f(acc, unsafe { mut_pair(slot) }))
     }
 }
 
