@@ -1,10 +1,10 @@
 //! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
 //! the resizes Go lacks (several levels at once, and shrinking).
 
-use super::bucket::{free_overflow, BucketArray, BucketLayout, BUCKET_CNT};
+use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, BUCKET_CNT};
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
-use super::{over_load_factor, RawMap, Slot};
+use super::{over_load_factor, RawMap};
 
 /// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
@@ -28,7 +28,7 @@ impl Plan {
     /// # Safety
     /// `head` is a live chain of `(K, V)` buckets.
     unsafe fn new<K, V>(
-        head: super::bucket::Bucket<K, V>,
+        head: Bucket<K, V>,
         old_b: u8,
         new_b: u8,
         hasher: &impl Fn(&K) -> u64,
@@ -201,42 +201,20 @@ impl<K, V> RawMap<K, V> {
             // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
             // same-size growth) fill sequentially from a cursor; otherwise each entry takes
             // the first empty slot of its destination chain.
-            let mut x = (new.bucket(i & new.mask()), 0usize);
-            let mut y = (new.bucket((i | 1 << old_b) & new.mask()), 0usize);
             let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
-            let mut n = 0;
-            let mut bucket = Some(head);
-            let mut in_head = true;
-            while let Some(src) = bucket {
-                // SAFETY: `src` is in the live old chain; destinations are initialised live
-                // chains of the new array; each full slot is moved exactly once and its
-                // source never read again (the chain is retired below).
-                unsafe {
-                    let tops = src.tophashes();
-                    for index in src.group().match_full() {
-                        let (slot, to_x) = match &plan {
-                            Plan::SameSize => (self.next_in(&mut x), true),
-                            Plan::Double { .. } if !plan.bit(n) => (self.next_in(&mut x), true),
-                            Plan::Double { .. } => (self.next_in(&mut y), false),
-                            Plan::Shrink => {
-                                (self.find_insert_slot(new.bucket(i & new.mask())), true)
-                            }
-                            Plan::Spread(hashes) => {
-                                let dest = hashes[n] as usize & new.mask();
-                                (self.find_insert_slot(new.bucket(dest)), dest == i)
-                            }
-                        };
-                        n += 1;
-                        src.move_slot(index, slot.bucket, slot.index);
-                        slot.bucket.set_tophash(slot.index, tops[index]);
-                        if in_head {
-                            marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
-                        }
+            // SAFETY: `head` is the live old chain and the destinations were initialised above.
+            let n = unsafe {
+                match &plan {
+                    Plan::SameSize | Plan::Double { .. } => {
+                        let x = new.bucket(i & new.mask());
+                        let y = new.bucket((i | 1 << old_b) & new.mask());
+                        self.move_to_exclusive(head, &plan, [x, y], &mut marks)
                     }
-                    bucket = src.overflow();
-                    in_head = false;
+                    Plan::Shrink | Plan::Spread(_) => {
+                        self.move_to_shared(head, &plan, i, new, &mut marks)
+                    }
                 }
-            }
+            };
             self.moved += n as u64;
 
             // Retire the old chain: free its heap overflow buckets (pool buckets go with the
@@ -260,19 +238,126 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// The next slot of an exclusive destination filled front to back, chaining an overflow
-    /// bucket when the current one is full.
+    /// Pass 2 of a doubling or same-size growth: moves every entry of the old chain at
+    /// `head` to the end of its X or Y destination (`dests`), which only this chain fills,
+    /// so no destination slot is searched for. The X/Y choice indexes the cursors instead of
+    /// branching: it is a coin toss per entry, and a mispredicted branch per entry was the
+    /// largest single cost of a growth. Records the head's evacuation marks; returns the
+    /// number of entries moved.
+    ///
+    /// # Safety
+    /// `head` is a live old chain whose plan is `plan`; `dests` are initialised, empty main
+    /// buckets of the new array owned by this chain alone.
     #[inline]
-    fn next_in(&mut self, cursor: &mut (super::bucket::Bucket<K, V>, usize)) -> Slot<K, V> {
-        if cursor.1 == BUCKET_CNT {
-            cursor.0 = self.new_overflow(cursor.0);
-            cursor.1 = 0;
+    unsafe fn move_to_exclusive(
+        &mut self,
+        head: Bucket<K, V>,
+        plan: &Plan,
+        dests: [Bucket<K, V>; 2],
+        marks: &mut [u8; BUCKET_CNT],
+    ) -> usize {
+        let [x, y] = dests;
+        // SAFETY: `head` is live (caller).
+        if unsafe { head.overflow() }.is_none() {
+            // The common case, a lone bucket: at most 8 entries, so neither destination can
+            // fill up, and the whole move is straight-line code.
+            let (mut n, mut to_x_count, mut to_y_count) = (0, 0usize, 0usize);
+            // SAFETY: as in the loop below, with no destination check needed.
+            unsafe {
+                let tops = head.tophashes();
+                for index in head.group().match_full() {
+                    let to_y = plan.bit(n);
+                    n += 1;
+                    let dest = core::hint::select_unpredictable(to_y, y, x);
+                    let j = core::hint::select_unpredictable(to_y, to_y_count, to_x_count);
+                    to_x_count += usize::from(!to_y);
+                    to_y_count += usize::from(to_y);
+                    head.move_slot(index, dest, j);
+                    dest.set_tophash(j, tops[index]);
+                    marks[index] = EVACUATED_X + u8::from(to_y);
+                }
+            }
+            return n;
         }
-        cursor.1 += 1;
-        Slot {
-            bucket: cursor.0,
-            index: cursor.1 - 1,
+        let mut cursors = [(x, 0usize), (y, 0usize)];
+        let mut n = 0;
+        let mut bucket = Some(head);
+        let mut in_head = true;
+        while let Some(src) = bucket {
+            // SAFETY: `src` is in the live old chain; each full slot is moved exactly once and
+            // never read again (the caller retires the chain); destination slots past a
+            // cursor are empty, and a full destination gets a fresh overflow bucket.
+            unsafe {
+                let tops = src.tophashes();
+                for index in src.group().match_full() {
+                    let to_y = plan.bit(n);
+                    n += 1;
+                    let [x, y] = &mut cursors;
+                    let cursor = core::hint::select_unpredictable(to_y, y, x);
+                    if cursor.1 == BUCKET_CNT {
+                        cursor.0 = self.new_overflow(cursor.0);
+                        cursor.1 = 0;
+                    }
+                    src.move_slot(index, cursor.0, cursor.1);
+                    cursor.0.set_tophash(cursor.1, tops[index]);
+                    cursor.1 += 1;
+                    if in_head {
+                        marks[index] = EVACUATED_X + u8::from(to_y);
+                    }
+                }
+                bucket = src.overflow();
+            }
+            in_head = false;
         }
+        n
+    }
+
+    /// Pass 2 of a shrink or a several-level growth: each entry of old chain `i` (at `head`)
+    /// takes the first empty slot of its destination chain, which other old chains may share.
+    /// Records the head's evacuation marks; returns the number of entries moved.
+    ///
+    /// # Safety
+    /// `head` is the live old chain `i` whose plan is `plan`; its destinations in `new` (the
+    /// current array) are initialised live chains.
+    unsafe fn move_to_shared(
+        &mut self,
+        head: Bucket<K, V>,
+        plan: &Plan,
+        i: usize,
+        new: ArrayRef<K, V>,
+        marks: &mut [u8; BUCKET_CNT],
+    ) -> usize {
+        let mut n = 0;
+        let mut bucket = Some(head);
+        let mut in_head = true;
+        while let Some(src) = bucket {
+            // SAFETY: as in `move_to_exclusive`, with each destination slot found empty by
+            // `find_insert_slot` in a live chain of the new array.
+            unsafe {
+                let tops = src.tophashes();
+                for index in src.group().match_full() {
+                    // A shrink's entries all go to "X" (the one new bucket with the same low
+                    // bits); a several-level growth's go to X when they keep their index.
+                    let (dest, to_x) = match plan {
+                        Plan::Spread(hashes) => {
+                            let dest = hashes[n] as usize & new.mask();
+                            (dest, dest == i)
+                        }
+                        _ => (i & new.mask(), true),
+                    };
+                    n += 1;
+                    let slot = self.find_insert_slot(new.bucket(dest));
+                    src.move_slot(index, slot.bucket, slot.index);
+                    slot.bucket.set_tophash(slot.index, tops[index]);
+                    if in_head {
+                        marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
+                    }
+                }
+                bucket = src.overflow();
+            }
+            in_head = false;
+        }
+        n
     }
 
     /// Moves `nevacuate` past evacuated buckets; frees the old array when all are done
