@@ -115,6 +115,7 @@ pub(crate) fn b_for_capacity(count: usize) -> u8 {
 }
 
 /// Entries that 2^b buckets hold before an insert starts a growth.
+#[inline]
 pub(crate) fn capacity_of(b: u8) -> usize {
     BUCKET_CNT.max(LOAD_FACTOR_NUM * ((1usize << b) / LOAD_FACTOR_DEN))
 }
@@ -280,12 +281,24 @@ impl<K, V> RawMap<K, V> {
 
     /// Finds the slot holding a key with this hash for which `eq` is true.
     #[inline]
-    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(&K) -> bool) -> Option<Slot<K, V>> {
+    pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<Slot<K, V>> {
         if self.count == 0 {
             return None;
         }
+        self.find_in_chain(self.read_head(hash)?, hash, eq)
+    }
+
+    /// Finds the slot holding a key with this hash for which `eq` is true in the chain at
+    /// `head`, which must be the chain `read_head` returns for this hash.
+    #[inline]
+    fn find_in_chain(
+        &self,
+        head: Bucket<K, V>,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+    ) -> Option<Slot<K, V>> {
         let top = tophash(hash);
-        let mut bucket = self.read_head(hash)?;
+        let mut bucket = head;
         loop {
             // SAFETY: `read_head` returns an initialised live head, and overflow links of a
             // live chain point to initialised buckets.
@@ -471,11 +484,21 @@ impl<K, V> RawMap<K, V> {
         if self.count == 0 {
             return None;
         }
-        self.prepare_write(hash, hasher);
-        let slot = self.find(hash, eq)?;
-        // SAFETY: found just now in the key's live chain, which starts at `write_head`
-        // because `prepare_write` evacuated the key's old bucket.
-        Some(unsafe { self.erase(self.write_head(hash), slot) })
+        // Unlike an insert, a remove need not evacuate the key's old bucket first: deleting
+        // in place, in whichever chain holds the key, is as consistent as deleting after the
+        // move. So it advances the growth at `nevacuate` only, as many buckets as Go's
+        // `growWork` does. That keeps the growth's pace while touching memory in order (the
+        // old buckets at `nevacuate` and their destinations), where the key's old bucket,
+        // its destination and, when shrinking, its sibling are three cache misses apart.
+        if self.growing() {
+            self.grow_work_sequential(hasher);
+        } else if self.retired.is_some() {
+            self.retire_step();
+        }
+        let head = self.read_head(hash)?;
+        let slot = self.find_in_chain(head, hash, eq)?;
+        // SAFETY: found just now in the live chain starting at `head`.
+        Some(unsafe { self.erase(head, slot) })
     }
 
     /// Removes the pair in a full slot of the chain starting at `head` (Go's `mapdelete`
@@ -594,7 +617,12 @@ impl<K, V> RawMap<K, V> {
             && self.count < capacity_of(b) / SHRINK_DIVISOR
             && b > 0
         {
-            self.start_resize(b - 1);
+            // Down to the size that leaves the load at most 1/4 of the growth threshold (the
+            // same margin as one halving at the trigger point), in one go: a map emptied
+            // faster than a shrink completes skips the intermediate sizes, each of which
+            // would visit every old bucket again.
+            let target = b_for_capacity(self.count.saturating_mul(SHRINK_DIVISOR / 2));
+            self.start_resize(target.clamp(self.min_b, b - 1));
         }
     }
 
