@@ -197,24 +197,25 @@ impl<K, V> RawMap<K, V> {
         let new = self.buckets.as_ref().expect("growing").get();
         let head = old.bucket(i);
         if !Self::old_evacuated(old, self.nevacuate, i) {
+            // SAFETY: `head` is an unevacuated, so live, old chain.
+            if unsafe { head.overflow().is_none() && !head.group().match_full().any() } {
+                // An empty lone bucket (most of them, late in a shrink): nothing to hash or
+                // move; mark it and, when shrinking, make sure its destination is
+                // initialised, since the sibling that evacuates next relies on that.
+                self.init_destinations(i, old, new);
+                // SAFETY: as above; a bucket without full slots holds nothing to move.
+                unsafe { head.set_tophashes([EVACUATED_EMPTY; BUCKET_CNT]) };
+                if i == self.nevacuate {
+                    self.advance_evacuation_mark();
+                }
+                return;
+            }
             // Pass 1 hashes every key before anything moves (user code may panic).
             // SAFETY: `head` is an unevacuated, so live, old chain.
             let plan = unsafe { Plan::new(head, old.b(), new.b(), hasher) };
 
-            // Initialise the destinations. Growing: old bucket `i` owns new buckets
-            // `i + k * 2^oldB`. Shrinking: new bucket `i & newmask` is shared with the other
-            // old buckets that map to it, and initialised by the first of them.
-            let (old_b, new_b) = (old.b(), new.b());
-            if new_b >= old_b {
-                for k in 0..1usize << (new_b - old_b) {
-                    // SAFETY: these main buckets are owned by old bucket `i` alone and
-                    // uninitialised until now (it was not evacuated).
-                    unsafe { new.bucket(i + (k << old_b)).init_empty() };
-                }
-            } else if !self.new_bucket_initialised(i & new.mask()) {
-                // SAFETY: no sibling was evacuated, so the shared bucket is uninitialised.
-                unsafe { new.bucket(i & new.mask()).init_empty() };
-            }
+            self.init_destinations(i, old, new);
+            let old_b = old.b();
 
             // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
             // same-size growth) fill sequentially from a cursor; otherwise each entry takes
@@ -253,6 +254,24 @@ impl<K, V> RawMap<K, V> {
         }
         if i == self.nevacuate {
             self.advance_evacuation_mark();
+        }
+    }
+
+    /// Initialises the new buckets that unevacuated old bucket `i` evacuates into. Growing:
+    /// old bucket `i` owns new buckets `i + k * 2^oldB`. Shrinking: new bucket `i & newmask`
+    /// is shared with the other old buckets that map to it, and initialised by the first.
+    #[inline]
+    fn init_destinations(&self, i: usize, old: ArrayRef<K, V>, new: ArrayRef<K, V>) {
+        let (old_b, new_b) = (old.b(), new.b());
+        if new_b >= old_b {
+            for k in 0..1usize << (new_b - old_b) {
+                // SAFETY: these main buckets are owned by old bucket `i` alone and
+                // uninitialised until now (it is not evacuated).
+                unsafe { new.bucket(i + (k << old_b)).init_empty() };
+            }
+        } else if !self.new_bucket_initialised(i & new.mask()) {
+            // SAFETY: no sibling was evacuated, so the shared bucket is uninitialised.
+            unsafe { new.bucket(i & new.mask()).init_empty() };
         }
     }
 
