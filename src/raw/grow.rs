@@ -198,13 +198,11 @@ impl<K, V> RawMap<K, V> {
         let head = old.bucket(i);
         if !Self::old_evacuated(old, self.nevacuate, i) {
             // SAFETY: `head` is an unevacuated, so live, old chain.
-            if unsafe { head.overflow().is_none() && !head.group().match_full().any() } {
-                // An empty lone bucket (most of them, late in a shrink): nothing to hash or
-                // move; mark it and, when shrinking, make sure its destination is
-                // initialised, since the sibling that evacuates next relies on that.
-                self.init_destinations(i, old, new);
-                // SAFETY: as above; a bucket without full slots holds nothing to move.
-                unsafe { head.set_tophashes([EVACUATED_EMPTY; BUCKET_CNT]) };
+            let (lone, empty) =
+                unsafe { (head.overflow().is_none(), !head.group().match_full().any()) };
+            if lone && (empty || new.b() <= old.b() + 1 && new.b() >= old.b()) {
+                // SAFETY: as above.
+                unsafe { self.evacuate_lone(i, head, old, new, hasher) };
                 if i == self.nevacuate {
                     self.advance_evacuation_mark();
                 }
@@ -257,6 +255,64 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
+    /// Evacuates old bucket `i`, a lone bucket (no overflow) that is empty or part of a
+    /// doubling or same-size growth: the common case, kept free of the general path's
+    /// plan, cursors and chain walks. At most 8 entries, so no destination can fill up, and
+    /// the X/Y choice of each entry is a select rather than a branch: it is a coin toss per
+    /// entry, and a mispredicted branch per entry was the largest single cost of a growth.
+    /// An empty bucket (most of them late in a shrink) is only marked, after its destination
+    /// is initialised (the sibling evacuating next relies on that).
+    ///
+    /// # Safety
+    /// `head` is old bucket `i`: unevacuated, without overflow, and empty unless the
+    /// growth is a doubling or same-size one.
+    unsafe fn evacuate_lone(
+        &mut self,
+        i: usize,
+        head: Bucket<K, V>,
+        old: ArrayRef<K, V>,
+        new: ArrayRef<K, V>,
+        hasher: &impl Fn(&K) -> u64,
+    ) {
+        // SAFETY: `head` is live (caller).
+        let full = unsafe { head.group() }.match_full();
+        let old_b = old.b();
+        // Pass 1 hashes every key before anything moves (user code may panic): bit `index`
+        // of `to_y` says whether slot `index` goes to Y.
+        let mut to_y = 0u32;
+        if new.b() > old_b {
+            for index in full {
+                // SAFETY: a full slot of a live bucket holds a live key.
+                let hash = hasher(unsafe { &*head.key(index) });
+                to_y |= ((hash >> old_b & 1) as u32) << index;
+            }
+        }
+        self.init_destinations(i, old, new);
+        let x = new.bucket(i & new.mask());
+        let y = new.bucket((i | 1 << old_b) & new.mask());
+        let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+        let (mut to_x_count, mut to_y_count) = (0usize, 0usize);
+        // SAFETY: each full slot of the live old bucket is moved exactly once, to the next
+        // empty slot of its destination (X and Y are initialised above, owned by this bucket
+        // alone and filled front to back; at most 8 entries fit either), and never read again:
+        // the marks written below retire the bucket.
+        unsafe {
+            let tops = head.tophashes();
+            for index in full {
+                let goes_y = to_y >> index & 1 == 1;
+                let dest = core::hint::select_unpredictable(goes_y, y, x);
+                let j = core::hint::select_unpredictable(goes_y, to_y_count, to_x_count);
+                to_x_count += usize::from(!goes_y);
+                to_y_count += usize::from(goes_y);
+                head.move_slot(index, dest, j);
+                dest.set_tophash(j, tops[index]);
+                marks[index] = EVACUATED_X + u8::from(goes_y);
+            }
+            head.set_tophashes(marks);
+        }
+        self.moved += (to_x_count + to_y_count) as u64;
+    }
+
     /// Initialises the new buckets that unevacuated old bucket `i` evacuates into. Growing:
     /// old bucket `i` owns new buckets `i + k * 2^oldB`. Shrinking: new bucket `i & newmask`
     /// is shared with the other old buckets that map to it, and initialised by the first.
@@ -275,12 +331,10 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Pass 2 of a doubling or same-size growth: moves every entry of the old chain at
-    /// `head` to the end of its X or Y destination (`dests`), which only this chain fills,
-    /// so no destination slot is searched for. The X/Y choice indexes the cursors instead of
-    /// branching: it is a coin toss per entry, and a mispredicted branch per entry was the
-    /// largest single cost of a growth. Records the head's evacuation marks; returns the
-    /// number of entries moved.
+    /// Pass 2 of a doubling or same-size growth of a chain (lone buckets take
+    /// `evacuate_lone`): moves every entry of the old chain at `head` to the end of its X or
+    /// Y destination (`dests`), which only this chain fills, so no destination slot is
+    /// searched for. Records the head's evacuation marks; returns the number of entries moved.
     ///
     /// # Safety
     /// `head` is a live old chain whose plan is `plan`; `dests` are initialised, empty main
@@ -294,28 +348,6 @@ impl<K, V> RawMap<K, V> {
         marks: &mut [u8; BUCKET_CNT],
     ) -> usize {
         let [x, y] = dests;
-        // SAFETY: `head` is live (caller).
-        if unsafe { head.overflow() }.is_none() {
-            // The common case, a lone bucket: at most 8 entries, so neither destination can
-            // fill up, and the whole move is straight-line code.
-            let (mut n, mut to_x_count, mut to_y_count) = (0, 0usize, 0usize);
-            // SAFETY: as in the loop below, with no destination check needed.
-            unsafe {
-                let tops = head.tophashes();
-                for index in head.group().match_full() {
-                    let to_y = plan.bit(n);
-                    n += 1;
-                    let dest = core::hint::select_unpredictable(to_y, y, x);
-                    let j = core::hint::select_unpredictable(to_y, to_y_count, to_x_count);
-                    to_x_count += usize::from(!to_y);
-                    to_y_count += usize::from(to_y);
-                    head.move_slot(index, dest, j);
-                    dest.set_tophash(j, tops[index]);
-                    marks[index] = EVACUATED_X + u8::from(to_y);
-                }
-            }
-            return n;
-        }
         let mut cursors = [(x, 0usize), (y, 0usize)];
         let mut n = 0;
         let mut bucket = Some(head);
