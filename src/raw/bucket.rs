@@ -365,6 +365,8 @@ pub(crate) struct BucketArray<K, V> {
 pub(crate) struct ArrayRef<K, V> {
     ptr: NonNull<u8>,
     b: u8,
+    /// `2^b - 1`, kept rather than recomputed: it is on every lookup's path.
+    mask: usize,
     marker: PhantomData<(*mut K, *mut V)>,
 }
 
@@ -421,6 +423,7 @@ impl<K, V> BucketArray<K, V> {
             array: ArrayRef {
                 ptr,
                 b,
+                mask: (1 << b) - 1,
                 marker: PhantomData,
             },
         }
@@ -438,6 +441,7 @@ impl<K, V> BucketArray<K, V> {
             array: ArrayRef {
                 ptr,
                 b,
+                mask: (1 << b) - 1,
                 marker: PhantomData,
             },
         }
@@ -474,7 +478,7 @@ impl<K, V> ArrayRef<K, V> {
 
     #[inline]
     pub(crate) fn mask(&self) -> usize {
-        self.len() - 1
+        self.mask
     }
 
     /// Bucket `i` of the array; indices `len()..len() + pool_len(b)` are the overflow pool.

@@ -147,7 +147,8 @@ impl<K, V> Copy for Slot<K, V> {}
 pub(crate) struct RawMap<K, V> {
     /// Live entries (Go's `count`).
     count: usize,
-    /// The current array (Go's `buckets`, with `B` inside).
+    /// The current array (Go's `buckets`, with `B` inside). Invariant: `Some` whenever
+    /// `count > 0` (lookups rely on it to skip the check).
     buckets: Option<BucketArray<K, V>>,
     /// The array being evacuated (Go's `oldbuckets`). Invariant: `Some` only while growing.
     /// Old bucket `i` is evacuated iff its first tophash is an evacuation mark; its chain is
@@ -267,16 +268,21 @@ impl<K, V> RawMap<K, V> {
 
     /// The head of the chain that holds a key with this hash right now: the old bucket while
     /// it is not evacuated, else the current one (Go's `mapaccess` bucket choice).
+    ///
+    /// # Safety
+    /// `count > 0`.
     #[inline]
-    fn read_head(&self, hash: u64) -> Option<Bucket<K, V>> {
-        let buckets = self.buckets.as_ref()?;
+    unsafe fn read_head(&self, hash: u64) -> Bucket<K, V> {
+        debug_assert!(self.count > 0 && self.buckets.is_some());
+        // SAFETY: `count > 0` (caller), so the array is allocated (invariant on `buckets`).
+        let buckets = unsafe { self.buckets.as_ref().unwrap_unchecked() };
         if let Some(old) = &self.oldbuckets {
             let i = hash as usize & old.mask();
             if !Self::old_evacuated(old.get(), self.nevacuate, i) {
-                return Some(old.bucket(i));
+                return old.bucket(i);
             }
         }
-        Some(buckets.bucket(hash as usize & buckets.mask()))
+        buckets.bucket(hash as usize & buckets.mask())
     }
 
     /// Finds the slot holding a key with this hash for which `eq` is true.
@@ -285,7 +291,8 @@ impl<K, V> RawMap<K, V> {
         if self.count == 0 {
             return None;
         }
-        self.find_in_chain(self.read_head(hash)?, hash, eq)
+        // SAFETY: `count > 0`, checked above.
+        self.find_in_chain(unsafe { self.read_head(hash) }, hash, eq)
     }
 
     /// Finds the slot holding a key with this hash for which `eq` is true in the chain at
@@ -495,7 +502,8 @@ impl<K, V> RawMap<K, V> {
         } else if self.retired.is_some() {
             self.retire_step();
         }
-        let head = self.read_head(hash)?;
+        // SAFETY: `count > 0`, checked above; evacuation moves entries without changing it.
+        let head = unsafe { self.read_head(hash) };
         let slot = self.find_in_chain(head, hash, eq)?;
         // SAFETY: found just now in the live chain starting at `head`.
         Some(unsafe { self.erase(head, slot) })
