@@ -60,6 +60,7 @@ mod bucket;
 mod debug;
 mod grow;
 mod iter;
+mod prefault;
 mod release;
 pub(crate) mod tophash;
 
