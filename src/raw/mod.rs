@@ -28,9 +28,10 @@
 //! When an insert of a new key would push the load past 13/2 entries per bucket, or when the
 //! chains hold as many overflow buckets as main buckets, [`RawMap::hash_grow`] allocates a new
 //! array (twice as large, or the same size to compact the chains) and keeps the current one
-//! as `oldbuckets`. It moves nothing. From then on every insert or remove first *evacuates*
-//! the old bucket its key maps to, plus the old bucket at `nevacuate`, so the old array
-//! drains at least one bucket per write and no single write moves more than two chains.
+//! as `oldbuckets`. It moves nothing. From then on every insert first *evacuates* the old
+//! bucket its key maps to, plus the old bucket at `nevacuate` (every remove, the next two at
+//! `nevacuate`: it can delete in place), so the old array drains at least one bucket per write
+//! and no single write moves more than two chains.
 //! Evacuating old bucket `i` splits its entries between new bucket `i` ("X") and
 //! `i + 2^oldB` ("Y") by the next bit of each key's hash, and marks the old slots
 //! `evacuatedX` / `evacuatedY` / `evacuatedEmpty`. Lookups during growth read the old bucket
@@ -44,7 +45,10 @@
 //! - Evacuation hashes the whole old chain before moving anything, so a panicking `Hash`
 //!   leaves the map exactly as it was; Go's runtime has no unwinding to worry about.
 //! - Old overflow buckets are freed as soon as their chain is evacuated (Go leaves that to
-//!   its garbage collector).
+//!   its garbage collector). A large old array's pages go back to the OS a few per write
+//!   (`release.rs`), and a large new array's pages are faulted in by a background thread
+//!   ahead of the evacuation (`prefault.rs`), so neither the unmapping nor the page faults
+//!   land on writes in bulk.
 //! - The same machinery also shrinks (merging old buckets) and resizes by several levels at
 //!   once (`reserve`, `shrink_to_fit`); Go's maps never shrink.
 //!
