@@ -52,7 +52,7 @@ impl Plan {
                         if n < 64 {
                             low |= bit << n;
                         } else {
-                            if n.is_multiple_of(64) {
+                            if n % 64 == 0 {
                                 more.push(0);
                             }
                             *more.last_mut().expect("pushed") |= bit << (n % 64);
@@ -102,11 +102,6 @@ impl<K, V> RawMap<K, V> {
         let old = self.buckets.take().expect("resize of an allocated map");
         let old_bytes = old.byte_len();
         let new = BucketArray::new_uninit(new_b);
-        // The main buckets only: the overflow pool is touched only as far as it is used.
-        let main_bytes = new.len() * BucketLayout::<K, V>::SIZE;
-        if main_bytes >= super::prefault::MIN_PREFAULT_BYTES {
-            super::prefault::prefault(new.base() as *mut u8, main_bytes);
-        }
         self.next_overflow = new.len();
         self.buckets = Some(new);
         self.oldbuckets = Some(old);

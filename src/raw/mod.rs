@@ -64,7 +64,6 @@ mod bucket;
 mod debug;
 mod grow;
 mod iter;
-mod prefault;
 mod release;
 pub(crate) mod tophash;
 
