@@ -52,7 +52,7 @@ impl Plan {
                         if n < 64 {
                             low |= bit << n;
                         } else {
-                            if n % 64 == 0 {
+                            if n.is_multiple_of(64) {
                                 more.push(0);
                             }
                             *more.last_mut().expect("pushed") |= bit << (n % 64);

@@ -46,9 +46,7 @@
 //!   leaves the map exactly as it was; Go's runtime has no unwinding to worry about.
 //! - Old overflow buckets are freed as soon as their chain is evacuated (Go leaves that to
 //!   its garbage collector). A large old array's pages go back to the OS a few per write
-//!   (`release.rs`), and a large new array's pages are faulted in by a background thread
-//!   ahead of the evacuation (`prefault.rs`), so neither the unmapping nor the page faults
-//!   land on writes in bulk.
+//!   (`release.rs`), so no single write pays for unmapping it.
 //! - The same machinery also shrinks (merging old buckets) and resizes by several levels at
 //!   once (`reserve`, `shrink_to_fit`); Go's maps never shrink.
 //!
