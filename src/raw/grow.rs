@@ -4,7 +4,7 @@
 use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, BUCKET_CNT};
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
-use super::{over_load_factor, RawMap};
+use super::{over_load_factor, RawMap, Slot};
 
 /// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
@@ -216,21 +216,53 @@ impl<K, V> RawMap<K, V> {
             let old_b = old.b();
 
             // Pass 2: move. Exclusive destinations (X and Y of a doubling, or X of a
-            // same-size growth) fill sequentially from a cursor; otherwise each entry takes
-            // the first empty slot of its destination chain.
+            // same-size growth) fill front to back from a cursor, only this chain filling them;
+            // otherwise each entry takes the first empty slot of its destination chain, which
+            // other old chains may share.
             let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
-            // SAFETY: `head` is the live old chain and the destinations were initialised above.
-            let n = unsafe {
-                match &plan {
-                    Plan::SameSize | Plan::Double { .. } => {
-                        let x = new.bucket(i & new.mask());
-                        let y = new.bucket((i | 1 << old_b) & new.mask());
-                        self.move_to_exclusive(head, &plan, [x, y], &mut marks)
-                    }
-                    Plan::Shrink | Plan::Spread(_) => {
-                        self.move_to_shared(head, &plan, i, new, &mut marks)
+            let n = match &plan {
+                Plan::SameSize | Plan::Double { .. } => {
+                    let x = new.bucket(i & new.mask());
+                    let y = new.bucket((i | 1 << old_b) & new.mask());
+                    let mut cursors = [(x, 0usize), (y, 0usize)];
+                    // SAFETY: `head` is the live old chain; X and Y were initialised above and
+                    // only this chain fills them, so slots past a cursor are empty, and a full
+                    // destination gets a fresh overflow bucket.
+                    unsafe {
+                        self.move_chain(head, &mut marks, |map, n| {
+                            let to_y = plan.bit(n);
+                            let [x, y] = &mut cursors;
+                            let cursor = core::hint::select_unpredictable(to_y, y, x);
+                            if cursor.1 == BUCKET_CNT {
+                                cursor.0 = map.new_overflow(cursor.0);
+                                cursor.1 = 0;
+                            }
+                            cursor.1 += 1;
+                            let slot = Slot {
+                                bucket: cursor.0,
+                                index: cursor.1 - 1,
+                            };
+                            (slot, !to_y)
+                        })
                     }
                 }
+                // SAFETY: `head` is the live old chain; destinations are initialised live
+                // chains of the new array, and `find_insert_slot` returns an empty slot.
+                Plan::Shrink | Plan::Spread(_) => unsafe {
+                    self.move_chain(head, &mut marks, |map, n| {
+                        // A shrink's entries all go to "X" (the one new bucket with the same
+                        // low bits); a several-level growth's go to X when they keep their
+                        // index.
+                        let (dest, to_x) = match &plan {
+                            Plan::Spread(hashes) => {
+                                let dest = hashes[n] as usize & new.mask();
+                                (dest, dest == i)
+                            }
+                            _ => (i & new.mask(), true),
+                        };
+                        (map.find_insert_slot(new.bucket(dest)), to_x)
+                    })
+                },
             };
             self.moved += n as u64;
 
@@ -331,91 +363,32 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Pass 2 of a doubling or same-size growth of a chain (lone buckets take
-    /// `evacuate_lone`): moves every entry of the old chain at `head` to the end of its X or
-    /// Y destination (`dests`), which only this chain fills, so no destination slot is
-    /// searched for. Records the head's evacuation marks; returns the number of entries moved.
+    /// Pass 2 over the old chain at `head`: moves its `n`-th full slot to the empty slot
+    /// `place(self, n)` returns, with whether that destination is X, and records the head's
+    /// evacuation marks. Returns the number of entries moved.
     ///
     /// # Safety
-    /// `head` is a live old chain whose plan is `plan`; `dests` are initialised, empty main
-    /// buckets of the new array owned by this chain alone.
+    /// `head` is a live old chain, and every slot `place` returns is empty, in a live chain of
+    /// the new array, and returned once.
     #[inline]
-    unsafe fn move_to_exclusive(
+    unsafe fn move_chain(
         &mut self,
         head: Bucket<K, V>,
-        plan: &Plan,
-        dests: [Bucket<K, V>; 2],
         marks: &mut [u8; BUCKET_CNT],
-    ) -> usize {
-        let [x, y] = dests;
-        let mut cursors = [(x, 0usize), (y, 0usize)];
-        let mut n = 0;
-        let mut bucket = Some(head);
-        let mut in_head = true;
-        while let Some(src) = bucket {
-            // SAFETY: `src` is in the live old chain; each full slot is moved exactly once and
-            // never read again (the caller retires the chain); destination slots past a
-            // cursor are empty, and a full destination gets a fresh overflow bucket.
-            unsafe {
-                let tops = src.tophashes();
-                for index in src.group().match_full() {
-                    let to_y = plan.bit(n);
-                    n += 1;
-                    let [x, y] = &mut cursors;
-                    let cursor = core::hint::select_unpredictable(to_y, y, x);
-                    if cursor.1 == BUCKET_CNT {
-                        cursor.0 = self.new_overflow(cursor.0);
-                        cursor.1 = 0;
-                    }
-                    src.move_slot(index, cursor.0, cursor.1);
-                    cursor.0.set_tophash(cursor.1, tops[index]);
-                    cursor.1 += 1;
-                    if in_head {
-                        marks[index] = EVACUATED_X + u8::from(to_y);
-                    }
-                }
-                bucket = src.overflow();
-            }
-            in_head = false;
-        }
-        n
-    }
-
-    /// Pass 2 of a shrink or a several-level growth: each entry of old chain `i` (at `head`)
-    /// takes the first empty slot of its destination chain, which other old chains may share.
-    /// Records the head's evacuation marks; returns the number of entries moved.
-    ///
-    /// # Safety
-    /// `head` is the live old chain `i` whose plan is `plan`; its destinations in `new` (the
-    /// current array) are initialised live chains.
-    unsafe fn move_to_shared(
-        &mut self,
-        head: Bucket<K, V>,
-        plan: &Plan,
-        i: usize,
-        new: ArrayRef<K, V>,
-        marks: &mut [u8; BUCKET_CNT],
+        mut place: impl FnMut(&mut Self, usize) -> (Slot<K, V>, bool),
     ) -> usize {
         let mut n = 0;
         let mut bucket = Some(head);
         let mut in_head = true;
         while let Some(src) = bucket {
-            // SAFETY: as in `move_to_exclusive`, with each destination slot found empty by
-            // `find_insert_slot` in a live chain of the new array.
+            // SAFETY: `src` is in the live old chain; each full slot is moved exactly once, to
+            // an empty destination slot (caller), and never read again (the caller retires the
+            // chain).
             unsafe {
                 let tops = src.tophashes();
                 for index in src.group().match_full() {
-                    // A shrink's entries all go to "X" (the one new bucket with the same low
-                    // bits); a several-level growth's go to X when they keep their index.
-                    let (dest, to_x) = match plan {
-                        Plan::Spread(hashes) => {
-                            let dest = hashes[n] as usize & new.mask();
-                            (dest, dest == i)
-                        }
-                        _ => (i & new.mask(), true),
-                    };
+                    let (slot, to_x) = place(self, n);
                     n += 1;
-                    let slot = self.find_insert_slot(new.bucket(dest));
                     src.move_slot(index, slot.bucket, slot.index);
                     slot.bucket.set_tophash(slot.index, tops[index]);
                     if in_head {
