@@ -137,6 +137,7 @@ impl<K, V> RawMap<K, V> {
     /// Evacuates the next two old buckets at `nevacuate`: the growth step of a write that
     /// does not need its key's old bucket evacuated (a remove). If `hasher` panics, the
     /// bucket being evacuated has not moved.
+    #[inline(never)]
     pub(super) fn grow_work_sequential(&mut self, hasher: &impl Fn(&K) -> u64) {
         #[cfg(test)]
         let before = self.moved;
@@ -445,6 +446,7 @@ impl<K, V> RawMap<K, V> {
     }
 
     /// Releases a few more pages of the retired old array, freeing it once all are gone.
+    #[inline(never)]
     pub(super) fn retire_step(&mut self) {
         let Some((array, releaser)) = &mut self.retired else {
             return;

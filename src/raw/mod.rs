@@ -483,7 +483,9 @@ impl<K, V> RawMap<K, V> {
         unsafe { self.pair_mut(slot) }
     }
 
-    /// Removes the key for which `eq` is true, evacuating first while growing.
+    /// Removes the key for which `eq` is true, evacuating first while growing. Inlined, with
+    /// the growth step out of line: the common path stays a lookup and an erase.
+    #[inline]
     pub(crate) fn remove(
         &mut self,
         hash: u64,
@@ -518,6 +520,7 @@ impl<K, V> RawMap<K, V> {
     /// # Safety
     /// `slot` is full, in the live chain starting at `head`, and the map was not written since
     /// it was found.
+    #[inline]
     pub(crate) unsafe fn erase(&mut self, head: Bucket<K, V>, slot: Slot<K, V>) -> (K, V) {
         // SAFETY: forwarded from the caller.
         let pair = unsafe { self.erase_no_shrink(head, slot) };
@@ -529,6 +532,7 @@ impl<K, V> RawMap<K, V> {
     ///
     /// # Safety
     /// As for [`RawMap::erase`].
+    #[inline]
     pub(crate) unsafe fn erase_no_shrink(
         &mut self,
         head: Bucket<K, V>,
@@ -620,6 +624,7 @@ impl<K, V> RawMap<K, V> {
     }
 
     /// Starts a shrink when the map has become much emptier than its array (Go never shrinks).
+    #[inline]
     pub(crate) fn maybe_start_shrink(&mut self) {
         let b = self.b();
         if b > self.min_b
