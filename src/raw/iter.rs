@@ -214,8 +214,10 @@ impl<K, V> RawIter<K, V> {
     }
 
     /// Moves to the next bucket: along the current chain, else to the next part of the
-    /// current unit, else to the next unit. Only called while entries remain.
-    #[inline(never)]
+    /// current unit, else to the next unit. Only called while entries remain. Inlined for a
+    /// map that is not growing (once per bucket of every `for` loop); the growing case is out
+    /// of line.
+    #[inline]
     fn advance(&mut self) {
         if let Some(bucket) = self.bucket {
             // SAFETY: `bucket` is live; its overflow link points to a live bucket.
@@ -233,6 +235,12 @@ impl<K, V> RawIter<K, V> {
             self.head = Some(head);
             return self.enter(head);
         }
+        self.advance_growing();
+    }
+
+    /// [`advance`](Self::advance) to the next chain while a growth is in flight.
+    #[inline(never)]
+    fn advance_growing(&mut self) {
         if self.visited == 0 {
             self.visited = 1;
             self.unit = self.start;

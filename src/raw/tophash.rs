@@ -232,20 +232,15 @@ impl SlotMask {
 
     /// The set rotated so that slot `offset` comes first (used by iteration's random offset):
     /// slot `s` of the result stands for slot `(s + offset) % 8`.
+    /// One rotate instruction: the mask is exactly 8 slots of `STRIDE` bits wide.
     #[inline]
     pub(crate) fn rotate(self, offset: usize) -> SlotMask {
-        let bits = 8 * imp::STRIDE;
-        let width_mask = if bits == 64 {
-            u64::MAX
+        let shift = imp::STRIDE * (offset as u32 % 8);
+        SlotMask(if imp::STRIDE == 1 {
+            u64::from((self.0 as u8).rotate_right(shift))
         } else {
-            (1u64 << bits) - 1
-        };
-        let shift = imp::STRIDE * offset as u32 % bits;
-        let m = self.0 & width_mask;
-        if shift == 0 {
-            return SlotMask(m);
-        }
-        SlotMask(((m >> shift) | (m << (bits - shift))) & width_mask)
+            self.0.rotate_right(shift)
+        })
     }
 }
 
