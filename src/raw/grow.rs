@@ -325,10 +325,10 @@ impl<K, V> RawMap<K, V> {
         let y = new.bucket((i | 1 << old_b) & new.mask());
         let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
         let (mut to_x_count, mut to_y_count) = (0usize, 0usize);
-        // SAFETY: each full slot of the live old bucket is moved exactly once, to the next
-        // empty slot of its destination (X and Y are initialised above, owned by this bucket
-        // alone and filled front to back; at most 8 entries fit either), and never read again:
-        // the marks written below retire the bucket.
+        // X and Y are initialised above, owned by this bucket alone and filled front to back;
+        // at most 8 entries fit either. The marks written at the end retire the old bucket.
+        // SAFETY: each full slot of the live old bucket moves once, to an empty slot, and is
+        // never read again (see above).
         unsafe {
             let tops = head.tophashes();
             for index in full {
