@@ -232,7 +232,7 @@ impl<V> Entry<V> {
     /// (`None` if the entry was nil); `Err(new)` if it is expunged.
     pub(crate) fn try_swap<'g>(
         &'g self,
-        new: NewValue<V>,
+        mut new: NewValue<V>,
         guard: &'g Guard<'_>,
     ) -> Result<Option<&'g V>, NewValue<V>> {
         // Acquire: as in `load` (we may hand the previous value back to the caller).
@@ -241,25 +241,42 @@ impl<V> Entry<V> {
             if p == expunged() {
                 return Err(new);
             }
-            // AcqRel on success: Release publishes `*new` to `load`'s Acquire; Acquire lets us
-            // read the previous value. Acquire on failure: we loop on the observed pointer.
-            match guard.compare_exchange(
-                &self.p,
-                p,
-                new.0.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    new.publish();
-                    if is_value(p) {
-                        // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                        return Ok(Some(unsafe { self.retire(p, guard) }));
-                    }
-                    return Ok(None);
-                }
-                Err(current) => p = current,
+            match self.replace(p, new, guard) {
+                Ok(previous) => return Ok(previous),
+                Err((back, current)) => (new, p) = (back, current),
             }
+        }
+    }
+
+    /// One attempt to replace the pointer `p` (loaded through `guard`) with `new`. On success
+    /// `new` is published and the previous pointer, if a value, retired and returned; on
+    /// failure `new` comes back with the pointer found instead.
+    fn replace<'g>(
+        &'g self,
+        p: *mut V,
+        new: NewValue<V>,
+        guard: &'g Guard<'_>,
+    ) -> Result<Option<&'g V>, (NewValue<V>, *mut V)> {
+        // AcqRel on success: Release publishes `*new` to `load`'s Acquire; Acquire lets us
+        // read the previous value. Acquire on failure: the caller retries on the observed
+        // pointer.
+        match guard.compare_exchange(
+            &self.p,
+            p,
+            new.0.as_ptr(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {
+                new.publish();
+                if is_value(p) {
+                    // SAFETY: our CAS removed the value `p`, loaded through `guard`.
+                    Ok(Some(unsafe { self.retire(p, guard) }))
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(current) => Err((new, current)),
         }
     }
 
@@ -338,24 +355,12 @@ impl<V> Entry<V> {
             return false;
         }
         // Allocate only once the comparison passed, as Go copies `new` lazily.
-        let new = NewValue::new(new);
+        let mut new = NewValue::new(new);
         loop {
-            // AcqRel/Acquire: as in `try_swap`.
-            match guard.compare_exchange(
-                &self.p,
-                p,
-                new.0.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    new.publish();
-                    // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                    unsafe { self.retire(p, guard) };
-                    return true;
-                }
-                Err(current) => {
-                    p = current;
+            match self.replace(p, new, guard) {
+                Ok(_) => return true,
+                Err((back, current)) => {
+                    (new, p) = (back, current);
                     if !is_value(p) {
                         return false; // `new` frees itself
                     }

@@ -4,7 +4,27 @@
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-use super::SyncMap;
+use super::{Locked, ReadOnly, SyncMap};
+
+impl<K, V, S> SyncMap<K, V, S> {
+    /// The counters of [`stats`](Self::stats), read from the snapshot and the locked state
+    /// (the caller holds the mutex, so they are consistent with each other).
+    pub(super) fn stats_locked(
+        &self,
+        read: &ReadOnly<K, V, S>,
+        locked: &Locked<K, V, S>,
+    ) -> SyncMapStats {
+        SyncMapStats {
+            len: self.len(),
+            read_len: read.m.len(),
+            dirty_len: locked.dirty.as_ref().map(|d| d.len()),
+            amended: read.amended(),
+            copying: locked.copy.is_some(),
+            misses: locked.misses,
+            promotions: locked.promotions,
+        }
+    }
+}
 
 impl<K, V, S> SyncMap<K, V, S>
 where
@@ -25,16 +45,7 @@ where
     pub fn stats(&self) -> SyncMapStats {
         let guard = self.guard();
         let locked = self.lock();
-        let read = self.load_read_only(&guard);
-        SyncMapStats {
-            len: self.len(),
-            read_len: read.m.len(),
-            dirty_len: locked.dirty.as_ref().map(|d| d.len()),
-            amended: read.amended(),
-            copying: locked.copy.is_some(),
-            misses: locked.misses,
-            promotions: locked.promotions,
-        }
+        self.stats_locked(self.load_read_only(&guard), &locked)
     }
 
     /// Panics if an internal invariant is broken. For tests; call it on a quiescent map.

@@ -195,15 +195,7 @@ impl<K: Debug, V, S> SyncMap<K, V, S> {
             .dirty
             .as_ref()
             .map(|d| describe_all(&mut d.iter().map(|(k, e)| (k, &**e))));
-        let stats = SyncMapStats {
-            len: self.len(),
-            read_len: read.m.len(),
-            dirty_len: locked.dirty.as_ref().map(|d| d.len()),
-            amended: read.amended(),
-            copying: locked.copy.is_some(),
-            misses: locked.misses,
-            promotions: locked.promotions,
-        };
+        let stats = self.stats_locked(read, &locked);
         SyncMapLayout {
             read: read_entries,
             dirty: dirty_entries,
