@@ -60,7 +60,7 @@ mod sync_map;
 
 pub use hash::DefaultHashBuilder;
 pub use map::HashMap;
-pub use raw::{BucketView, ChainView, LayoutView, MapStats, SlotState};
+pub use raw::{tophash, BucketView, ChainView, LayoutView, MapStats, SlotState, MIN_TOP_HASH};
 pub use set::HashSet;
 pub use sync_map::view::{EntryState, SyncMapLayout};
 pub use sync_map::{SyncMap, SyncMapRef, SyncMapStats};

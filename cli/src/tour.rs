@@ -9,7 +9,7 @@
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use gomap::{ChainView, HashMap, LayoutView, MapStats, SlotState};
+use gomap::{tophash, ChainView, HashMap, LayoutView, MapStats, SlotState, MIN_TOP_HASH};
 
 use crate::keys;
 
@@ -19,9 +19,6 @@ use crate::style::{heading, paint, Cell, Style, Table};
 /// The tour's map: u64 keys and values, hashed with a fixed seed so a run is reproducible.
 type TourMap = HashMap<u64, u64, FixedState>;
 
-/// Go's `minTopHash`: tophash bytes below it are slot states, so a hash whose top byte falls
-/// there is bumped up by this much (Go's `tophash()` adds `minTopHash`).
-const MIN_TOP_HASH: u8 = 5;
 /// Go's `bucketCnt`: slots per bucket.
 const BUCKET_CNT: usize = 8;
 /// Rounds of churn the same-size-growth section tries before reporting what it saw instead.
@@ -36,16 +33,6 @@ const CHURN_LEN: u64 = 48;
 pub struct TourOptions {
     pub keys: u64,
     pub seed: u64,
-}
-
-/// Go's `tophash(hash)`: the top byte of the hash, moved past the reserved states.
-fn tophash(hash: u64) -> u8 {
-    let top = (hash >> 56) as u8;
-    if top < MIN_TOP_HASH {
-        top + MIN_TOP_HASH
-    } else {
-        top
-    }
 }
 
 pub fn run(opts: &TourOptions) {

@@ -69,7 +69,8 @@ pub(crate) use bucket::Bucket;
 use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
 pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
 pub(crate) use iter::RawIter;
-use tophash::{is_empty, is_evacuated_mark, is_full, tophash, EMPTY_ONE, EMPTY_REST};
+use tophash::{is_empty, is_evacuated_mark, is_full, EMPTY_ONE, EMPTY_REST};
+pub use tophash::{tophash, MIN_TOP_HASH};
 
 /// Go's load factor, 6.5 entries per bucket, as the fraction 13/2 (Go's `loadFactorNum` /
 /// `loadFactorDen`) so the check stays in integers.

@@ -19,8 +19,9 @@ pub(crate) const EVACUATED_X: u8 = 2;
 pub(crate) const EVACUATED_Y: u8 = 3;
 /// Old bucket only: the slot was empty when its bucket was evacuated.
 pub(crate) const EVACUATED_EMPTY: u8 = 4;
-/// The smallest tophash of a full slot.
-pub(crate) const MIN_TOP_HASH: u8 = 5;
+/// The smallest tophash of a full slot (Go's `minTopHash`); the bytes below it are slot states
+/// ([`SlotState`](crate::SlotState)).
+pub const MIN_TOP_HASH: u8 = 5;
 
 // The matching code below relies on these relations.
 const _: () = assert!(EMPTY_REST == 0, "a zeroed bucket must read as empty");
@@ -36,9 +37,15 @@ const _: () = assert!(MIN_TOP_HASH == EVACUATED_EMPTY + 1);
 /// the range of the reserved states.
 ///
 /// Read from a 256-byte table (two instructions, on every lookup's path) rather than computed
-/// with a compare and a conditional move.
+/// with a compare and a conditional move. Public so that tools reading a
+/// [`LayoutView`](crate::LayoutView) can tell which slots a key with a given hash would match.
+///
+/// ```
+/// assert_eq!(gomap::tophash(0xab << 56), 0xab);
+/// assert_eq!(gomap::tophash(0x01 << 56), 0x01 + gomap::MIN_TOP_HASH);
+/// ```
 #[inline]
-pub(crate) fn tophash(hash: u64) -> u8 {
+pub fn tophash(hash: u64) -> u8 {
     TOPHASH[(hash >> 56) as usize]
 }
 

@@ -15,7 +15,7 @@
 use std::hash::BuildHasher;
 
 use foldhash::fast::FixedState;
-use gomap::{BucketView, ChainView, HashMap, MapStats};
+use gomap::{tophash, BucketView, ChainView, HashMap, MapStats};
 use serde::Serialize;
 
 use super::ops::Op;
@@ -30,8 +30,7 @@ pub const MAX_FRAMES: usize = 400;
 /// buckets (about 3,300 keys); past it the page would weigh tens of megabytes, and shows the
 /// tophash states only.
 pub const ENTRIES_UP_TO_BUCKETS: usize = 512;
-/// Go's `minTopHash`: smaller tophash bytes are slot states.
-pub const MIN_TOP_HASH: u8 = 5;
+pub use gomap::MIN_TOP_HASH;
 
 /// The map's statistics at one frame (a serialisable copy of `MapStats`).
 #[derive(Debug, Serialize)]
@@ -352,15 +351,6 @@ fn array_frame(now: &[ChainFrame], prev: Option<&[ChainFrame]>) -> ArrayFrame {
             len: now.len(),
             chains: now.to_vec(),
         },
-    }
-}
-
-fn tophash(hash: u64) -> u8 {
-    let top = (hash >> 56) as u8;
-    if top < MIN_TOP_HASH {
-        top + MIN_TOP_HASH
-    } else {
-        top
     }
 }
 
