@@ -3,7 +3,7 @@
 
 mod viz_common;
 
-use viz_common::{gomap, page_data, read_ops, stderr, Replay, SyncReplay};
+use viz_common::{draw, gomap, page_data, read_ops, stderr, Drawn, Replay, SyncReplay};
 
 #[test]
 fn bad_ops_lines_are_reported_by_line_and_nothing_is_written() {
@@ -177,29 +177,14 @@ fn the_page_fetches_nothing() {
 
 #[test]
 fn sampling_keeps_every_growth_start_and_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("map.html");
-    let saved = dir.path().join("ops.txt");
-    let o = gomap(&[
-        "viz",
-        "--keys",
-        "3000",
-        "--seed",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-        "--save-ops",
-        saved.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let data = page_data(&std::fs::read_to_string(&out).unwrap());
+    let Drawn { data, ops, .. } = draw(&["viz", "--keys", "3000", "--seed", "3"]);
     let frames = data["frames"].as_array().unwrap();
     assert!(frames.len() <= 400, "{} frames", frames.len());
     let steps: std::collections::BTreeSet<usize> = frames
         .iter()
         .map(|f| f["step"].as_u64().unwrap() as usize)
         .collect();
-    let mut replay = Replay::new(read_ops(&saved), 3);
+    let mut replay = Replay::new(ops, 3);
     assert!(replay.len() > 3000, "inserts, churn and removes");
     let mut prev = replay.stats_at(0);
     let (mut starts, mut same_size) = (0, 0);
@@ -231,23 +216,8 @@ fn sampling_keeps_every_growth_start_and_end() {
 
 #[test]
 fn sync_map_frames_are_the_live_sync_maps_stats() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("sync.html");
-    let saved = dir.path().join("ops.txt");
-    let o = gomap(&[
-        "viz",
-        "--sync-map",
-        "--keys",
-        "120",
-        "--out",
-        out.to_str().unwrap(),
-        "--save-ops",
-        saved.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let data = page_data(&std::fs::read_to_string(&out).unwrap());
+    let Drawn { data, ops, .. } = draw(&["viz", "--sync-map", "--keys", "120"]);
     let frames = data["frames"].as_array().unwrap();
-    let ops = read_ops(&saved);
     let mut sync = SyncReplay::new(ops.clone(), 42);
     let mut map = Replay::new(ops, 42);
     let mut promotions_seen = std::collections::BTreeSet::new();

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use viz_common::{gomap, page_data, read_ops, stderr, Replay, SyncReplay};
+use viz_common::{draw, gomap, page_data, stderr, Drawn, Replay, SyncReplay};
 
 /// The flags the page must work under: no sandbox (CI runs as root), nothing in the
 /// background that could reach the network.
@@ -358,22 +358,14 @@ fn the_page_in_headless_chromium() {
     let Some((chromium, chromedriver)) = browser_paths() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("map.html");
-    let ops = dir.path().join("ops.txt");
-    let o = gomap(&[
-        "viz",
-        "--keys",
-        "200",
-        "--out",
-        page.to_str().unwrap(),
-        "--save-ops",
-        ops.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let Drawn {
+        dir: _dir,
+        page,
+        data,
+        ops,
+    } = draw(&["viz", "--keys", "200"]);
     let frames = data["frames"].as_array().unwrap();
-    let mut replay = Replay::new(read_ops(&ops), 42);
+    let mut replay = Replay::new(ops, 42);
 
     let profile = tempfile::tempdir().unwrap();
     let browser = Browser::start(&chromium, &chromedriver, profile.path());
@@ -515,27 +507,18 @@ fn the_sync_map_view_follows_the_slider() {
     let Some((chromium, chromedriver)) = browser_paths() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("sync.html");
-    let ops = dir.path().join("ops.txt");
-    let o = gomap(&[
-        "viz",
-        "--sync-map",
-        "--keys",
-        "100",
-        "--out",
-        page.to_str().unwrap(),
-        "--save-ops",
-        ops.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let Drawn {
+        dir: _dir,
+        page,
+        data,
+        ops,
+    } = draw(&["viz", "--sync-map", "--keys", "100"]);
     let frames = data["frames"].as_array().unwrap();
     let first_promotion = frames
         .iter()
         .position(|f| f["sync"]["promotions"] == 1)
         .expect("a promotion");
-    let mut sync = SyncReplay::new(read_ops(&ops), 42);
+    let mut sync = SyncReplay::new(ops, 42);
 
     let profile = tempfile::tempdir().unwrap();
     let browser = Browser::start(&chromium, &chromedriver, profile.path());

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use foldhash::fast::FixedState;
@@ -19,6 +19,38 @@ pub fn gomap(args: &[&str]) -> Output {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A page drawn by `gomap viz ARGS --out DIR/page.html --save-ops DIR/ops.txt`.
+pub struct Drawn {
+    /// Holds the page and the ops file; they go when this does.
+    pub dir: tempfile::TempDir,
+    pub page: PathBuf,
+    /// The page's embedded JSON document.
+    pub data: Value,
+    /// The writes the page was drawn from.
+    pub ops: Vec<Op>,
+}
+
+/// Runs `gomap viz` with `args` plus `--out` and `--save-ops` in a fresh directory; it must
+/// succeed.
+pub fn draw(args: &[&str]) -> Drawn {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    let saved = dir.path().join("ops.txt");
+    let mut all = args.to_vec();
+    all.extend(["--out", page.to_str().unwrap()]);
+    all.extend(["--save-ops", saved.to_str().unwrap()]);
+    let o = gomap(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let data = page_data(&std::fs::read_to_string(&page).unwrap());
+    let ops = read_ops(&saved);
+    Drawn {
+        dir,
+        page,
+        data,
+        ops,
+    }
 }
 
 /// The JSON document embedded in a page written by `gomap viz`.
