@@ -189,6 +189,28 @@ impl<K, V> Bucket<K, V> {
         self.ptr.as_ptr()
     }
 
+    /// Asks the CPU to start loading this bucket's cache lines (at most four: tophash, keys,
+    /// values, overflow link for small pairs) without waiting for them. For a walk that knows
+    /// which scattered bucket it will need next. A hint: it reads nothing, cannot fault, and
+    /// works on any address, so it needs none of the contract below.
+    #[inline]
+    pub(crate) fn prefetch(self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            const LINE: usize = 64;
+            let first = self.as_ptr() as usize & !(LINE - 1);
+            let last = (self.as_ptr() as usize + BucketLayout::<K, V>::SIZE - 1) & !(LINE - 1);
+            let lines = ((last - first) / LINE + 1).min(4);
+            for line in 0..lines {
+                let p = self.as_ptr().wrapping_add(line * LINE);
+                // SAFETY: a prefetch is a hint that never dereferences or faults, whatever the
+                // address; SSE, which provides it, is part of the x86_64 baseline.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+            }
+        }
+    }
+
     /// Writes an empty bucket (all `emptyRest`, no overflow) over uninitialised memory.
     ///
     /// # Safety
