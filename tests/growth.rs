@@ -192,6 +192,41 @@ fn iteration_mid_growth_yields_every_entry_once() {
 }
 
 #[test]
+fn fold_visits_what_next_visits_in_the_same_order_on_a_big_array() {
+    // Past 512 KiB of buckets `fold` walks lone buckets two at a time (iter.rs,
+    // `PAIRED_WALK_MIN_BYTES`); `next` walks them one at a time. Same iterator, same order.
+    let mut map = HashMap::new();
+    for k in 0..60_000u64 {
+        map.insert(k, k);
+    }
+    map.finish_growth();
+    let s = map.stats();
+    assert!(
+        s.buckets * 144 >= 512 << 10 && s.overflow_buckets > 0,
+        "{s:?}"
+    );
+    // Every iterator draws its own start bucket and offset: 64 of them cover all 8 offsets
+    // with near certainty.
+    for skip in [0, 1, 5, 40_000].into_iter().cycle().take(64) {
+        let mut it = map.iter();
+        it.by_ref().take(skip).for_each(drop);
+        let by_next: Vec<u64> = it.clone().map(|(&k, _)| k).collect();
+        let by_fold = it.fold(Vec::new(), |mut acc, (&k, _)| {
+            acc.push(k);
+            acc
+        });
+        assert_eq!(by_fold, by_next, "after {skip} calls to next");
+        assert_eq!(by_fold.len(), 60_000 - skip);
+    }
+    let mut all = map.keys().fold(Vec::new(), |mut acc, &k| {
+        acc.push(k);
+        acc
+    });
+    all.sort_unstable();
+    assert!(all.iter().copied().eq(0..60_000));
+}
+
+#[test]
 fn zero_sized_keys_and_values() {
     let mut map: HashMap<(), ()> = HashMap::new();
     assert_eq!(map.insert((), ()), None);

@@ -241,7 +241,7 @@ fn exactly_once(map: &dyn MapInterface<u64, u64>) {
                         let k = rng.next() % keys;
                         let v = (t * per + i) * keys + k + 1; // unique, non-zero
                         seen.extend(map.swap(k, v));
-                        if rng.next() % 4 == 0 {
+                        if rng.next().is_multiple_of(4) {
                             seen.extend(map.load_and_delete(&((k + 1) % keys)));
                         }
                     }

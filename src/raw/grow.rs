@@ -548,7 +548,7 @@ mod tests {
         while checked < 3 {
             insert(&mut map, &hasher, k);
             k += 1;
-            if map.growing() && map.old_released_below > 0 && k % 512 == 0 {
+            if map.growing() && map.old_released_below > 0 && k.is_multiple_of(512) {
                 checked += 1;
                 assert!(map.old_released_below <= map.nevacuate);
                 map.check_invariants(hasher).unwrap();

@@ -221,6 +221,23 @@ impl SlotMask {
         self.0 != 0
     }
 
+    /// The set as one byte, bit `i` for slot `i` (to merge two buckets' sets into one word).
+    #[inline]
+    pub(crate) fn to_byte(self) -> u8 {
+        Self::byte_of(self.0, imp::STRIDE)
+    }
+
+    #[inline]
+    fn byte_of(bits: u64, stride: u32) -> u8 {
+        if stride == 1 {
+            bits as u8
+        } else {
+            // SWAR: one high bit per byte. Shifted down to bit 8i, the multiply gathers bit 8i
+            // into bit 56 + i, and no two partial products collide or carry.
+            (((bits >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56) as u8
+        }
+    }
+
     /// Number of slots in the set.
     #[inline]
     pub(crate) fn count(self) -> usize {
@@ -343,6 +360,31 @@ mod tests {
                     t as u64,
                     top + MIN_TOP_HASH as u64,
                     "Go's bump, not a clamp"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn to_byte_has_bit_i_for_slot_i_in_both_strides() {
+        type AtLeast = fn(u64, u8) -> SlotMask;
+        let mut impls: Vec<(u32, AtLeast)> = vec![(8, swar::match_at_least)];
+        #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+        impls.push((1, sse2::match_at_least));
+        for (stride, at_least) in impls {
+            for pattern in 0..=255u8 {
+                let bytes: [u8; 8] = core::array::from_fn(|i| {
+                    if pattern >> i & 1 == 1 {
+                        MIN_TOP_HASH
+                    } else {
+                        EMPTY_ONE
+                    }
+                });
+                let mask = at_least(u64::from_le_bytes(bytes), MIN_TOP_HASH);
+                assert_eq!(
+                    SlotMask::byte_of(mask.0, stride),
+                    pattern,
+                    "stride {stride}"
                 );
             }
         }
