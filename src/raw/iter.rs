@@ -19,12 +19,13 @@ use crate::hash::random_u64;
 /// measured the same, 8 slower.
 const OVERFLOW_PREFETCH_DISTANCE: usize = 16;
 
-/// From this array size on (past this machine's 512 KiB L2), `fold` walks lone main buckets
-/// two at a time. Measured against one at a time (fold summing u64 values): 1.1 against 1.6 ns
-/// per entry at 10^5 entries, 2.3 against 3.1 at 10^7; but 0.95 against 0.77 at 10^4 and 1.0
-/// against 0.86 at 10^3, where the array is cached and the merge's extra work per entry
-/// shows.
-const PAIRED_WALK_MIN_BYTES: usize = 512 << 10;
+/// From this array size on (past this machine's 512 KiB L2) a walk is memory-bound: `fold`
+/// walks lone main buckets two at a time, and both walks prefetch overflow buckets. Two at a
+/// time against one (fold summing u64 values): 1.1 against 1.6 ns per entry at 10^5 entries,
+/// 2.3 against 3.1 at 10^7; but 0.95 against 0.77 at 10^4 and 1.0 against 0.86 at 10^3, where
+/// the array is cached and the merge's extra work per entry shows. The prefetch took a `for`
+/// loop at 10^7 from 5.1 to 3.5 ns per entry, and cost 8 % at 10^3.
+const STREAMING_MIN_BYTES: usize = 512 << 10;
 
 /// Folds `f` over the slots of `bucket` in `full`, a slot set rotated by `offset` (see
 /// [`SlotMask::rotate`]): from slot `offset` on, then the ones before (Go's random start
@@ -241,7 +242,7 @@ impl<K, V> RawIter<K, V> {
                 overflow.prefetch();
             }
         };
-        let streaming = self.units * BucketLayout::<K, V>::SIZE >= PAIRED_WALK_MIN_BYTES;
+        let streaming = self.units * BucketLayout::<K, V>::SIZE >= STREAMING_MIN_BYTES;
         let mut unit = self.visited;
         loop {
             while let Some(bucket) = chain {
@@ -253,7 +254,7 @@ impl<K, V> RawIter<K, V> {
             }
             // An array bigger than the cache: two lone main buckets per step, their slot sets
             // merged into one word, so one loop covers about 10 entries and there is one
-            // hard-to-predict loop exit per two buckets (see `PAIRED_WALK_MIN_BYTES`).
+            // hard-to-predict loop exit per two buckets (see `STREAMING_MIN_BYTES`).
             while streaming && unit + 2 <= self.units {
                 let (first, second) = (head(unit), head(unit + 1));
                 // SAFETY: not growing, so every main bucket of `new` is an initialised head.
@@ -289,7 +290,9 @@ impl<K, V> RawIter<K, V> {
                 return acc;
             }
             chain = Some(head(unit));
-            prefetch_ahead(unit);
+            if streaming {
+                prefetch_ahead(unit);
+            }
             unit += 1;
         }
     }
@@ -311,7 +314,18 @@ impl<K, V> RawIter<K, V> {
             // Not growing: units are the main buckets, each one chain.
             let new = self.new.expect("entries remain, so the map is allocated");
             assert!(self.visited < self.units, "map changed during iteration");
-            let head = new.bucket((self.start + self.visited) & (self.units - 1));
+            let mask = self.units - 1;
+            let head = new.bucket((self.start + self.visited) & mask);
+            // As in `fold_not_growing`: start loading a scattered overflow bucket early, once
+            // the array is too big to be cached (in a cached one this only costs time).
+            if self.units >= STREAMING_MIN_BYTES / BucketLayout::<K, V>::SIZE {
+                let ahead =
+                    new.bucket((self.start + self.visited + OVERFLOW_PREFETCH_DISTANCE) & mask);
+                // SAFETY: not growing, so every main bucket of `new` is an initialised head.
+                if let Some(overflow) = unsafe { ahead.overflow() } {
+                    overflow.prefetch();
+                }
+            }
             self.visited += 1;
             self.head = Some(head);
             return self.enter(head);
