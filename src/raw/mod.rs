@@ -306,7 +306,9 @@ impl<K, V> RawMap<K, V> {
             return None;
         }
         // SAFETY: `count > 0`, checked above.
-        self.find_in_chain(unsafe { self.read_head(hash) }, hash, eq)
+        let head = unsafe { self.read_head(hash) };
+        head.prefetch_overflow_link();
+        self.find_in_chain(head, hash, eq)
     }
 
     /// Finds the slot holding a key with this hash for which `eq` is true in the chain at
@@ -397,6 +399,7 @@ impl<K, V> RawMap<K, V> {
         self.prepare_write(hash, hasher);
         let top = tophash(hash);
         let head = self.write_head(hash);
+        head.prefetch_overflow_link();
         let mut bucket = head;
         let mut free: Option<Slot<K, V>> = None;
         loop {
@@ -520,6 +523,7 @@ impl<K, V> RawMap<K, V> {
         }
         // SAFETY: `count > 0`, checked above; evacuation moves entries without changing it.
         let head = unsafe { self.read_head(hash) };
+        head.prefetch_overflow_link();
         let slot = self.find_in_chain(head, hash, eq)?;
         // SAFETY: found just now in the live chain starting at `head`.
         Some(unsafe { self.erase(head, slot) })
