@@ -2,7 +2,7 @@
 //! memory it holds, for gomap, hashbrown and std (all with gomap's hasher).
 //!
 //! ```text
-//! cargo run --release --example insert_latency -- [N]      # default N = 10_000_000
+//! cargo run --release --example insert_latency -- [N] [--faults]   # default N = 10_000_000
 //! ```
 //!
 //! For each map: N fresh u64 keys are inserted, each insert timed on its own with
@@ -11,6 +11,12 @@
 //! clock reads to every insert). Memory comes from a counting global allocator: the bytes a
 //! map holds at N entries (live), and the most it held at once while growing (peak: both
 //! arrays coexist during a resize or an incremental growth).
+//!
+//! `--faults` (Linux) adds a pass per map that reads the thread's page-fault count and system
+//! time around every insert (`getrusage`), to tell which of the slowest 0.01 % took a page
+//! fault or a system call, and which were slow with neither (the CPU was taken away: a timer
+//! interrupt, or on a VM the host). The syscalls slow every insert down, so this pass has
+//! its own p99.99.
 //!
 //! The machine's absolute times drift (shared cores); compare the ratios of one run.
 
@@ -144,8 +150,10 @@ struct Row {
     max: u32,
     /// The slowest inserts: (insert number, nanoseconds), slowest first.
     worst: Vec<(usize, u32)>,
-    /// Inserts slower than 1 ms.
+    /// Inserts slower than 1 ms, 15 µs and 5 µs.
     over_1ms: usize,
+    over_15us: usize,
+    over_5us: usize,
     live_bytes: usize,
     peak_bytes: usize,
     /// The map's own account of its bytes: gomap's `stats().memory_bytes`; for hashbrown and
@@ -194,7 +202,8 @@ fn measure<M: Map>(n: usize, self_report: impl Fn(&M) -> Option<usize>) -> Row {
     let mut worst: Vec<(usize, u32)> = lat.iter().copied().enumerate().collect();
     worst.sort_unstable_by_key(|&(i, d)| (std::cmp::Reverse(d), i));
     worst.truncate(WORST_SHOWN);
-    let over_1ms = lat.iter().filter(|&&d| d > 1_000_000).count();
+    let over = |ns: u32| lat.iter().filter(|&&d| d > ns).count();
+    let (over_1ms, over_15us, over_5us) = (over(1_000_000), over(15_000), over(5_000));
     lat.sort_unstable();
     let mops = |d: Duration| n as f64 / d.as_secs_f64() / 1e6;
     Row {
@@ -207,6 +216,8 @@ fn measure<M: Map>(n: usize, self_report: impl Fn(&M) -> Option<usize>) -> Row {
         max: *lat.last().expect("n > 0"),
         worst,
         over_1ms,
+        over_15us,
+        over_5us,
         live_bytes,
         peak_bytes,
         self_reported,
@@ -233,12 +244,12 @@ fn us(ns: u32) -> String {
 }
 
 fn main() {
-    let n: usize = match std::env::args().nth(1) {
+    const USAGE: &str = "usage: insert_latency [N] [--faults]";
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let faults = args.iter().any(|a| a == "--faults");
+    let n: usize = match args.iter().find(|a| *a != "--faults") {
         None => 10_000_000,
-        Some(s) => s
-            .replace('_', "")
-            .parse()
-            .expect("usage: insert_latency [N]"),
+        Some(s) => s.replace('_', "").parse().expect(USAGE),
     };
     assert!(n > 0, "N must be positive");
     let rows = [
@@ -254,16 +265,16 @@ fn main() {
     println!("insert {n} fresh u64 -> u64 keys into an empty map (same hasher: foldhash fast)");
     println!();
     println!(
-        "| map | Mops/s plain | Mops/s timed | p50 ns | p99.9 µs | p99.99 µs | max µs | inserts > 1 ms | bytes/entry live | bytes/entry peak |"
+        "| map | Mops/s plain | Mops/s timed | p50 ns | p99.9 µs | p99.99 µs | max µs | inserts > 5 µs | > 15 µs | > 1 ms | bytes/entry live | bytes/entry peak |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
         let per = |b: usize| b as f64 / n as f64;
         let own = r
             .self_reported
             .map_or(String::new(), |b| format!(" (formula: {:.1})", per(b)));
         println!(
-            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {:.1}{} | {:.1} |",
+            "| {} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {:.1}{} | {:.1} |",
             r.name,
             r.plain_mops,
             r.timed_mops,
@@ -271,6 +282,8 @@ fn main() {
             us(r.p999),
             us(r.p9999),
             us(r.max),
+            r.over_5us,
+            r.over_15us,
             r.over_1ms,
             per(r.live_bytes),
             own,
@@ -307,5 +320,64 @@ fn main() {
         "  bytes/entry live {:.2}x, peak {:.2}x (lower is better)",
         ratio(g.live_bytes as f64, hb.live_bytes as f64),
         ratio(g.peak_bytes as f64, hb.peak_bytes as f64)
+    );
+    if faults {
+        #[cfg(target_os = "linux")]
+        {
+            println!();
+            println!("the slowest 0.01 % of a pass with getrusage around every insert:");
+            attribute::<gomap::HashMap<u64, u64>>(n);
+            attribute::<hashbrown::HashMap<u64, u64, DefaultHashBuilder>>(n);
+        }
+        #[cfg(not(target_os = "linux"))]
+        println!("--faults needs Linux (getrusage with RUSAGE_THREAD)");
+    }
+}
+
+/// The thread's minor page faults and system time (µs) so far.
+#[cfg(target_os = "linux")]
+fn thread_usage() -> (i64, i64) {
+    // SAFETY: `getrusage` writes a `rusage` into the pointer it is given, which points to a
+    // zeroed one of ours; RUSAGE_THREAD is a valid `who` on Linux.
+    let u = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut u);
+        u
+    };
+    (
+        u.ru_minflt,
+        u.ru_stime.tv_sec * 1_000_000 + u.ru_stime.tv_usec,
+    )
+}
+
+/// Inserts `n` keys with `getrusage` around each, and says of the slowest 0.01 % how many
+/// took a page fault, how many only system time, and how many neither.
+#[cfg(target_os = "linux")]
+fn attribute<M: Map>(n: usize) {
+    let mut map = M::empty();
+    let mut samples: Vec<(u32, bool, bool)> = Vec::with_capacity(n);
+    for i in 0..n as u64 {
+        let before = thread_usage();
+        let t = Instant::now();
+        map.put(key(i), i);
+        let ns = u32::try_from(t.elapsed().as_nanos()).unwrap_or(u32::MAX);
+        let after = thread_usage();
+        samples.push((ns, after.0 > before.0, after.1 > before.1));
+    }
+    drop(black_box(map));
+    let mut sorted: Vec<u32> = samples.iter().map(|s| s.0).collect();
+    sorted.sort_unstable();
+    let cut = quantile(&sorted, 0.9999);
+    let slow: Vec<_> = samples.iter().filter(|s| s.0 >= cut).collect();
+    let faulted = slow.iter().filter(|s| s.1).count();
+    let sys_only = slow.iter().filter(|s| !s.1 && s.2).count();
+    let neither = slow.len() - faulted - sys_only;
+    let faulting = samples.iter().filter(|s| s.1).count();
+    println!(
+        "  {:<9} p99.99 {} µs: {} inserts at or above it, {faulted} with a page fault, {sys_only} with \
+         system time only, {neither} with neither; {faulting} inserts took a page fault in all",
+        M::NAME,
+        us(cut),
+        slow.len(),
     );
 }
