@@ -209,7 +209,7 @@ impl Workload {
                 }
                 Workload::Disjoint => {
                     let own = thread * (N / threads) + k % (N / threads);
-                    if r % 2 == 0 {
+                    if r.is_multiple_of(2) {
                         black_box(map.load(own));
                     } else {
                         map.store(own, r);

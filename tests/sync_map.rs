@@ -266,7 +266,7 @@ fn dirty_copy_is_spread_over_locked_operations() {
         assert!(now - last <= 16, "one store copied {} entries", now - last);
         last = now;
         k += 1;
-        if k % 50 == 0 {
+        if k.is_multiple_of(50) {
             map.check_invariants();
         }
     }

@@ -297,7 +297,7 @@ fn promotions_mid_load(map: &dyn MapInterface<u64, u64>) {
                     let upto = published.load(Ordering::Acquire);
                     let k = rng.next() % upto;
                     assert_eq!(map.load(&k), Some(k * 2), "key {k} stored before the load");
-                    if rng.next() % 2048 == 0 {
+                    if rng.next().is_multiple_of(2048) {
                         ranges += 1;
                         let before = published.load(Ordering::Acquire);
                         let seen = map.range_collect(usize::MAX);
