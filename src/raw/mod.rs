@@ -19,7 +19,7 @@
 //! ```
 //!
 //! A key with hash `h` lives in the chain that starts at main bucket `h & (2^B - 1)`; its
-//! slot's tophash is the top byte of `h` (see [`tophash`]). Within a chain, slots fill from
+//! slot's tophash is the top byte of `h` (see [`tophash()`]). Within a chain, slots fill from
 //! the front; a deleted slot becomes `emptyOne`, and a run of empty slots that reaches the end
 //! of the chain is `emptyRest`, so lookups stop at the first `emptyRest`.
 //!
