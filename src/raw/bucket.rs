@@ -168,6 +168,19 @@ impl<K, V> core::fmt::Debug for Bucket<K, V> {
     }
 }
 
+/// Asks the CPU to start loading the cache line holding `p` (a no-op off x86_64).
+#[inline]
+fn prefetch_line(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never dereferences or faults, whatever the address;
+    // SSE, which provides it, is part of the x86_64 baseline.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 // All methods below take `self` by value and are `unsafe` with one shared contract:
 //
 // # Safety (for every method of `Bucket`)
@@ -195,19 +208,12 @@ impl<K, V> Bucket<K, V> {
     /// works on any address, so it needs none of the contract below.
     #[inline]
     pub(crate) fn prefetch(self) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            const LINE: usize = 64;
-            let first = self.as_ptr() as usize & !(LINE - 1);
-            let last = (self.as_ptr() as usize + BucketLayout::<K, V>::SIZE - 1) & !(LINE - 1);
-            let lines = ((last - first) / LINE + 1).min(4);
-            for line in 0..lines {
-                let p = self.as_ptr().wrapping_add(line * LINE);
-                // SAFETY: a prefetch is a hint that never dereferences or faults, whatever the
-                // address; SSE, which provides it, is part of the x86_64 baseline.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-            }
+        const LINE: usize = 64;
+        let first = self.as_ptr() as usize & !(LINE - 1);
+        let last = (self.as_ptr() as usize + BucketLayout::<K, V>::SIZE - 1) & !(LINE - 1);
+        let lines = ((last - first) / LINE + 1).min(4);
+        for line in 0..lines {
+            prefetch_line(self.as_ptr().wrapping_add(line * LINE));
         }
     }
 
@@ -216,13 +222,7 @@ impl<K, V> Bucket<K, V> {
     /// bucket would otherwise wait for one miss, then another. A hint, like [`Bucket::prefetch`].
     #[inline]
     pub(crate) fn prefetch_overflow_link(self) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let p = self.as_ptr().wrapping_add(BucketLayout::<K, V>::OVERFLOW);
-            // SAFETY: as in `prefetch`: a hint that never dereferences; SSE is baseline.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-        }
+        prefetch_line(self.as_ptr().wrapping_add(BucketLayout::<K, V>::OVERFLOW));
     }
 
     /// Writes an empty bucket (all `emptyRest`, no overflow) over uninitialised memory.

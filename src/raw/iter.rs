@@ -232,17 +232,8 @@ impl<K, V> RawIter<K, V> {
         let new = self.new.expect("entries remain, so the map is allocated");
         let mask = self.units - 1;
         let head = |unit: usize| new.bucket((self.start + unit) & mask);
-        // Main buckets stream in order, which the hardware prefetcher follows; overflow
-        // buckets sit elsewhere (the pool at the array's end, or the heap), and at 10^7
-        // entries waiting for them was 40 % of a full walk. So the walk starts loading the
-        // first overflow bucket of the chain `OVERFLOW_PREFETCH_DISTANCE` units ahead.
-        let prefetch_ahead = |unit: usize| {
-            // SAFETY: not growing, so every main bucket of `new` is an initialised head.
-            if let Some(overflow) = unsafe { head(unit + OVERFLOW_PREFETCH_DISTANCE).overflow() } {
-                overflow.prefetch();
-            }
-        };
-        let streaming = self.units * BucketLayout::<K, V>::SIZE >= STREAMING_MIN_BYTES;
+        let prefetch_ahead = |unit: usize| self.prefetch_overflow_ahead(new, unit);
+        let streaming = self.streaming();
         let mut unit = self.visited;
         loop {
             while let Some(bucket) = chain {
@@ -297,6 +288,26 @@ impl<K, V> RawIter<K, V> {
         }
     }
 
+    /// Whether the array is past [`STREAMING_MIN_BYTES`], so that walks are memory-bound.
+    #[inline]
+    fn streaming(&self) -> bool {
+        self.units * BucketLayout::<K, V>::SIZE >= STREAMING_MIN_BYTES
+    }
+
+    /// Main buckets stream in order, which the hardware prefetcher follows; overflow buckets
+    /// sit elsewhere (the pool at the array's end, or the heap), and at 10^7 entries waiting
+    /// for them was 40 % of a full walk. So a walk at `unit` starts loading the first overflow
+    /// bucket of the chain `OVERFLOW_PREFETCH_DISTANCE` units ahead. Only while not growing.
+    #[inline]
+    fn prefetch_overflow_ahead(&self, new: ArrayRef<K, V>, unit: usize) {
+        debug_assert!(self.old.is_none());
+        let ahead = new.bucket((self.start + unit + OVERFLOW_PREFETCH_DISTANCE) & (self.units - 1));
+        // SAFETY: not growing, so every main bucket of `new` is an initialised head.
+        if let Some(overflow) = unsafe { ahead.overflow() } {
+            overflow.prefetch();
+        }
+    }
+
     /// Moves to the next bucket: along the current chain, else to the next part of the
     /// current unit, else to the next unit. Only called while entries remain. Inlined for a
     /// map that is not growing (once per bucket of every `for` loop); the growing case is out
@@ -314,17 +325,10 @@ impl<K, V> RawIter<K, V> {
             // Not growing: units are the main buckets, each one chain.
             let new = self.new.expect("entries remain, so the map is allocated");
             assert!(self.visited < self.units, "map changed during iteration");
-            let mask = self.units - 1;
-            let head = new.bucket((self.start + self.visited) & mask);
-            // As in `fold_not_growing`: start loading a scattered overflow bucket early, once
-            // the array is too big to be cached (in a cached one this only costs time).
-            if self.units >= STREAMING_MIN_BYTES / BucketLayout::<K, V>::SIZE {
-                let ahead =
-                    new.bucket((self.start + self.visited + OVERFLOW_PREFETCH_DISTANCE) & mask);
-                // SAFETY: not growing, so every main bucket of `new` is an initialised head.
-                if let Some(overflow) = unsafe { ahead.overflow() } {
-                    overflow.prefetch();
-                }
+            let head = new.bucket((self.start + self.visited) & (self.units - 1));
+            // In a cached array the prefetch only costs time.
+            if self.streaming() {
+                self.prefetch_overflow_ahead(new, self.visited);
             }
             self.visited += 1;
             self.head = Some(head);

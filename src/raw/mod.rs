@@ -600,8 +600,9 @@ impl<K, V> RawMap<K, V> {
                 // here mispredicted its exit on most removes of a remove-all), then on into
                 // the previous bucket if the run reaches slot 0.
                 loop {
-                    let run_start = empty_one_run_start(bucket.tophashes(), index);
-                    bucket.set_tophashes(mark_empty_rest(bucket.tophashes(), run_start, index));
+                    let tops = bucket.tophashes();
+                    let run_start = empty_one_run_start(tops, index);
+                    bucket.set_tophashes(mark_empty_rest(tops, run_start, index));
                     if run_start > 0 || bucket == head {
                         break;
                     }
