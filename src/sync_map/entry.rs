@@ -6,15 +6,19 @@
 //! are loaded through it, and a pointer that is swapped out is retired through it, so the value
 //! stays readable until the guard is dropped and is freed exactly once afterwards.
 
+use std::cell::UnsafeCell;
 use std::marker::PhantomData;
+use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use crate::primitive::{reclaim_box, AtomicPtr, Guard, GuardApi as _, Ordering};
+use crate::primitive::{
+    reclaim_box, AtomicPtr, AtomicU8, Collector, Guard, GuardApi as _, Ordering,
+};
 
 /// The address behind the `expunged` state. Only its address is used; it is never read. A real
-/// value pointer can never equal it: values live in `Box` allocations (or, for zero-sized `V`, at
-/// the dangling address `align_of::<V>()`), never inside this static.
+/// value pointer can never equal it: values live in an entry's slots, in `Box` allocations (or,
+/// for zero-sized `V`, at the dangling address `align_of::<V>()`), never inside this static.
 static EXPUNGED_MARKER: u8 = 0;
 
 /// Go's `expunged`: an arbitrary pointer that marks entries deleted from the dirty map.
@@ -29,71 +33,28 @@ fn is_value<V>(p: *mut V) -> bool {
     !p.is_null() && p != expunged()
 }
 
-/// A boxed value that has not been published into an entry yet. It frees itself if dropped (for
-/// instance while unwinding from a user `Hash`/`Eq` panic), so no path can leak it.
-pub(crate) struct NewValue<V>(NonNull<V>);
-
-impl<V> NewValue<V> {
-    /// Boxes `value`.
-    pub(crate) fn new(value: V) -> Self {
-        NewValue(NonNull::from(Box::leak(Box::new(value))))
-    }
-
-    /// Takes the value back out of its box.
-    pub(crate) fn into_inner(self) -> V {
-        // SAFETY: never published (we own `self`), so the box is ours alone.
-        *unsafe { Box::from_raw(self.publish()) }
-    }
-
-    /// Hands ownership of the box to whoever stores the returned pointer.
-    fn publish(self) -> *mut V {
-        let p = self.0.as_ptr();
-        std::mem::forget(self);
-        p
-    }
-}
-
-impl<V> Drop for NewValue<V> {
-    fn drop(&mut self) {
-        // SAFETY: the pointer came from `Box::leak` and was never published (`publish` forgets
-        // `self`), so this is its only owner.
-        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
-    }
-}
-
-/// A value on its way into the map: still unboxed (it may become an entry's inline value) or
-/// already boxed (for a swap into an existing entry).
-pub(crate) enum Pending<V> {
-    /// Not allocated yet.
-    Plain(V),
-    /// Boxed by an earlier attempt.
-    Boxed(NewValue<V>),
-}
-
-impl<V> Pending<V> {
-    /// The value boxed, for storing into an existing entry.
-    pub(crate) fn boxed(self) -> NewValue<V> {
-        match self {
-            Pending::Plain(v) => NewValue::new(v),
-            Pending::Boxed(b) => b,
-        }
-    }
-
-    /// The value itself, for a new entry.
-    pub(crate) fn into_inner(self) -> V {
-        match self {
-            Pending::Plain(v) => v,
-            Pending::Boxed(b) => b.into_inner(),
-        }
-    }
-}
+/// Value slots inside each entry. Two let an overwrite write the new value next to the current
+/// one while readers may still hold the old: the old slot is free again once reclamation says
+/// nobody can read it, long before the same key is usually overwritten again. A third would
+/// only help keys overwritten faster than seize reclaims, and costs a `V` in every entry.
+const SLOTS: usize = 2;
+/// `busy` with every slot taken.
+const ALL_SLOTS: u8 = (1 << SLOTS) - 1;
+const _: () = assert!(
+    SLOTS == 2,
+    "`Entry::retire` maps slot indexes to reclaimers by hand"
+);
 
 /// One key's slot.
+///
+/// Invariant: every `Entry` lives in an `Arc` (the only constructor, [`Entry::new`], returns
+/// one): a retired slot keeps its entry alive with a strong count of its own.
 pub(crate) struct Entry<V> {
     /// The entry's state (Go's `entry.p`). It holds one of three kinds of pointer:
     ///
-    /// * **a value** (from `Box::into_raw`): the key is present. The entry is in the read
-    ///   snapshot's map and, if the dirty map is `Some`, in the dirty map too.
+    /// * **a value** (one of this entry's `slots`, or from `Box::into_raw`): the key is present.
+    ///   The entry is in the read snapshot's map and, if the dirty map is `Some`, in the dirty
+    ///   map too.
     /// * **nil** (null): the key was deleted. The entry is still in the snapshot and, if the
     ///   dirty map is `Some`, in it too, so a lock-free store may revive it by CAS.
     /// * **expunged** ([`expunged()`]): the key was deleted *and* the dirty map is `Some` and does
@@ -113,53 +74,203 @@ pub(crate) struct Entry<V> {
     ///
     /// Invariant: only a thread holding the map's mutex moves an entry into or out of
     /// *expunged*, so a mutex holder that sees *expunged* keeps seeing it until it acts.
-    /// A value pointer is either `&self.inline` or a `Box`. A boxed pointer that leaves the
-    /// *value* state is retired through the collector; the inline one is never retired (it dies
-    /// with the entry); the boxed pointer current when the entry is dropped is freed by `Drop`.
+    /// A value pointer that leaves the *value* state is retired through the collector, exactly
+    /// once, by the thread whose RMW removed it; the value current when the entry is dropped is
+    /// dropped by `Drop`.
     p: AtomicPtr<V>,
-    /// The value the entry was created with, inside the entry's own allocation: a key written
-    /// once (Go's case 1) is then read with one cache miss fewer, and costs one allocation.
-    /// Invariant: `p` points here until the first replacement, never again after it; it is never
-    /// written, moved (the entry lives in an `Arc`) or dropped before the entry itself. So a
-    /// replaced first value is dropped only when its entry is (see `SyncMap`'s docs).
-    inline: V,
-    /// The entry owns boxed `V`s too (for auto traits and drop check).
+    /// Bit `i` is set while slot `i` is taken: claimed by a writer, holding the current value,
+    /// or holding a replaced value that is retired but not yet reclaimed. Invariant: a slot is
+    /// initialised only while its bit is set, and only its claimer writes it (set with an
+    /// Acquire RMW that succeeds only on a clear bit; cleared with Release after the value is
+    /// dropped or moved out).
+    busy: AtomicU8,
+    /// Values stored in the entry itself: an overwrite then allocates nothing, and a read
+    /// follows bucket → entry instead of bucket → entry → box. Zero-sized values use slot 0
+    /// only (all slots share one address), later ones go to (non-allocating) boxes.
+    slots: [UnsafeCell<MaybeUninit<V>>; SLOTS],
+    /// The entry owns `V`s (for drop check and auto traits).
     _owns: PhantomData<Box<V>>,
 }
 
+// SAFETY: the entry owns `V`s, which may be dropped on whichever thread releases it: `V: Send`.
+unsafe impl<V: Send> Send for Entry<V> {}
+
+// SAFETY: threads share `&V` through `load`: `V: Sync`; a value written by one thread may be
+// dropped by another (reclamation runs anywhere): `V: Send`. The slots' `UnsafeCell`s are
+// written only by the thread that claimed the slot through `busy`, and read only through `p`
+// after a Release/Acquire publication.
+unsafe impl<V: Send + Sync> Sync for Entry<V> {}
+
+/// A value placed into an entry's free slot (or into a box when none is free) but not yet
+/// published through `p`. Dropping it drops the value and frees its place, so no path (a user
+/// `PartialEq` panicking in a compare-and-swap retry, say) can leak it or the slot.
+pub(crate) struct Staged<'e, V> {
+    entry: &'e Entry<V>,
+    /// A slot of `entry` (then `slot` is `Some`) or a pointer from `Box::into_raw`.
+    ptr: NonNull<V>,
+    slot: Option<usize>,
+}
+
+impl<V> Staged<'_, V> {
+    fn ptr(&self) -> *mut V {
+        self.ptr.as_ptr()
+    }
+
+    /// Hands ownership of the value to whoever stores the returned pointer into `p`.
+    fn publish(self) -> *mut V {
+        let p = self.ptr();
+        mem::forget(self);
+        p
+    }
+
+    /// Takes the value back out of its place, freeing the place.
+    fn into_inner(self) -> V {
+        let this = mem::ManuallyDrop::new(self);
+        match this.slot {
+            Some(i) => {
+                // SAFETY: the slot is ours (claimed, never published) and initialised; we move
+                // the value out and free the slot, so nothing reads or drops it again.
+                let value = unsafe { ptr::read(this.ptr()) };
+                this.entry.release_slot(i);
+                value
+            }
+            // SAFETY: never published (we own `self`), so the box is ours alone.
+            None => *unsafe { Box::from_raw(this.ptr()) },
+        }
+    }
+}
+
+impl<V> Drop for Staged<'_, V> {
+    fn drop(&mut self) {
+        match self.slot {
+            Some(i) => {
+                // Frees the slot even if `V::drop` panics.
+                let _release = ReleaseSlot(self.entry, i);
+                // SAFETY: the slot is ours (claimed, never published) and initialised.
+                unsafe { ptr::drop_in_place(self.ptr()) };
+            }
+            // SAFETY: the pointer came from `Box::into_raw` and was never published.
+            None => drop(unsafe { Box::from_raw(self.ptr()) }),
+        }
+    }
+}
+
+/// Frees a slot when dropped, so the slot is freed even while unwinding from `V::drop`.
+struct ReleaseSlot<'e, V>(&'e Entry<V>, usize);
+
+impl<V> Drop for ReleaseSlot<'_, V> {
+    fn drop(&mut self) {
+        self.0.release_slot(self.1);
+    }
+}
+
+/// The reclaimer of a retired slot `I`: drops the value it holds, frees the slot and releases
+/// the strong count the retirement took.
+///
+/// # Safety
+/// `entry` came from `Arc::into_raw` (or is an `Arc`'s data pointer whose strong count was
+/// incremented for this retirement), and slot `I` holds a value that no thread can reach.
+unsafe fn reclaim_slot<V, const I: usize>(entry: *mut Entry<V>, _collector: &Collector) {
+    // SAFETY: per the contract, we own one strong count: released when `_owner` drops, after
+    // (declared before) the slot guard, so the entry outlives both.
+    let _owner = unsafe { Arc::from_raw(entry.cast_const()) };
+    let entry = &*_owner;
+    let _release = ReleaseSlot(entry, I);
+    // SAFETY: the slot holds an unreachable value (contract), owned by this retirement.
+    unsafe { ptr::drop_in_place(entry.slot_ptr(I)) };
+}
+
 impl<V> Entry<V> {
-    /// Go's `newEntry`: a shared entry holding `value` inline.
+    /// Go's `newEntry`: a shared entry holding `value` in slot 0.
     pub(crate) fn new(value: V) -> Arc<Self> {
-        let entry = Arc::new(Entry {
+        let entry = Arc::new(Self {
             p: AtomicPtr::new(ptr::null_mut()),
-            inline: value,
+            busy: AtomicU8::new(1),
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
             _owns: PhantomData,
         });
+        // SAFETY: slot 0 is ours (its bit is set, the entry is not shared yet) and uninitialised.
+        unsafe { entry.slot_ptr(0).write(value) };
         // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
         // by the Release store of the snapshot that holds it.
-        entry.p.store(entry.inline_ptr(), Ordering::Relaxed);
+        entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
         entry
     }
 
-    /// The address of the inline value (only ever read through, never written or freed).
-    fn inline_ptr(&self) -> *mut V {
-        ptr::addr_of!(self.inline).cast_mut()
+    /// The address of slot `i`.
+    fn slot_ptr(&self, i: usize) -> *mut V {
+        self.slots[i].get().cast()
+    }
+
+    /// Which slot `p` points at, if any (slot 0 first: a zero-sized `V` only ever uses it).
+    fn slot_of(&self, p: *mut V) -> Option<usize> {
+        (0..SLOTS).find(|&i| p == self.slot_ptr(i))
+    }
+
+    /// Frees slot `i` (its value already dropped or moved out).
+    fn release_slot(&self, i: usize) {
+        // Release: the next claimer's Acquire orders its write after our drop of the old value.
+        self.busy.fetch_and(!(1 << i), Ordering::Release);
+    }
+
+    /// Puts `value` into a free slot, or into a box if none is free (a key overwritten again
+    /// before its previous value was reclaimed, or a zero-sized `V`).
+    fn stage(&self, value: V) -> Staged<'_, V> {
+        if mem::size_of::<V>() != 0 {
+            // Relaxed: only a hint of which bit to try; the RMW below decides.
+            let free = !self.busy.load(Ordering::Relaxed) & ALL_SLOTS;
+            if free != 0 {
+                let i = free.trailing_zeros() as usize;
+                // Acquire: pairs with `release_slot`'s Release, so the previous value's drop
+                // happens before our write.
+                if self.busy.fetch_or(1 << i, Ordering::Acquire) & (1 << i) == 0 {
+                    let slot = self.slot_ptr(i);
+                    // SAFETY: we set the bit, so the slot is ours and uninitialised (invariant
+                    // on `busy`); nobody reads it until we publish it through `p`.
+                    unsafe { slot.write(value) };
+                    return Staged {
+                        entry: self,
+                        // SAFETY: a field address is never null.
+                        ptr: unsafe { NonNull::new_unchecked(slot) },
+                        slot: Some(i),
+                    };
+                }
+            }
+        }
+        Staged {
+            entry: self,
+            ptr: NonNull::from(Box::leak(Box::new(value))),
+            slot: None,
+        }
     }
 
     /// Retires a pointer just swapped out of `p` and returns it, readable for `'g`.
     ///
     /// # Safety
-    /// `old` is a value pointer that this thread removed from `p` with an atomic RMW (so no
-    /// other thread retires it), loaded through `guard`.
+    /// `old` is a value pointer of this entry that this thread removed from `p` with an atomic
+    /// RMW (so no other thread retires it), loaded through `guard`.
     unsafe fn retire<'g>(&'g self, old: *mut V, guard: &'g Guard<'_>) -> &'g V {
-        if old == self.inline_ptr() {
-            // The inline value is never freed before the entry, which outlives `'g`.
-            return &self.inline;
-        }
-        // SAFETY: per the contract we own the only retirement of `old`, which (not being the
-        // inline value) came from `Box::into_raw`; `defer_retire` keeps it until `guard` drops.
+        let reclaim_slot: unsafe fn(*mut Self, &Collector) = match self.slot_of(old) {
+            None => {
+                // SAFETY: per the contract we own the only retirement of `old`, which (not
+                // being a slot) came from `Box::into_raw`; `defer_retire` keeps it until
+                // `guard` drops.
+                unsafe {
+                    guard.defer_retire(old, reclaim_box::<V>);
+                    return &*old;
+                }
+            }
+            Some(0) => reclaim_slot::<V, 0>,
+            Some(_) => reclaim_slot::<V, 1>,
+        };
+        let this = ptr::from_ref(self).cast_mut();
+        // SAFETY: `self` lives in an `Arc` (type invariant) that is alive (we borrow it); the
+        // extra strong count keeps the entry until the slot is reclaimed, and `reclaim_slot`
+        // releases it. The slot's value is unreachable for new readers (swapped out of `p`),
+        // ours alone to retire, and kept until `guard` drops.
         unsafe {
-            guard.defer_retire(old, reclaim_box::<V>);
+            Arc::increment_strong_count(this.cast_const());
+            guard.defer_retire(this, reclaim_slot);
             &*old
         }
     }
@@ -228,22 +339,26 @@ impl<V> Entry<V> {
         p == expunged()
     }
 
-    /// Go's `trySwap`: stores `new` unless the entry is expunged. `Ok(previous)` on success
-    /// (`None` if the entry was nil); `Err(new)` if it is expunged.
+    /// Go's `trySwap`: stores `value` unless the entry is expunged. `Ok(previous)` on success
+    /// (`None` if the entry was nil); `Err(value)` if it is expunged.
     pub(crate) fn try_swap<'g>(
         &'g self,
-        mut new: NewValue<V>,
+        value: V,
         guard: &'g Guard<'_>,
-    ) -> Result<Option<&'g V>, NewValue<V>> {
+    ) -> Result<Option<&'g V>, V> {
         // Acquire: as in `load` (we may hand the previous value back to the caller).
         let mut p = guard.protect(&self.p, Ordering::Acquire);
+        if p == expunged() {
+            return Err(value);
+        }
+        let mut new = self.stage(value);
         loop {
-            if p == expunged() {
-                return Err(new);
-            }
             match self.replace(p, new, guard) {
                 Ok(previous) => return Ok(previous),
                 Err((back, current)) => (new, p) = (back, current),
+            }
+            if p == expunged() {
+                return Err(new.into_inner());
             }
         }
     }
@@ -254,19 +369,13 @@ impl<V> Entry<V> {
     fn replace<'g>(
         &'g self,
         p: *mut V,
-        new: NewValue<V>,
+        new: Staged<'g, V>,
         guard: &'g Guard<'_>,
-    ) -> Result<Option<&'g V>, (NewValue<V>, *mut V)> {
+    ) -> Result<Option<&'g V>, (Staged<'g, V>, *mut V)> {
         // AcqRel on success: Release publishes `*new` to `load`'s Acquire; Acquire lets us
         // read the previous value. Acquire on failure: the caller retries on the observed
         // pointer.
-        match guard.compare_exchange(
-            &self.p,
-            p,
-            new.0.as_ptr(),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
+        match guard.compare_exchange(&self.p, p, new.ptr(), Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => {
                 new.publish();
                 if is_value(p) {
@@ -282,13 +391,10 @@ impl<V> Entry<V> {
 
     /// Go's `swapLocked`: unconditional swap. The caller holds the mutex and has made sure the
     /// entry is not expunged (which, under the mutex, nobody else can change).
-    pub(crate) fn swap_locked<'g>(
-        &'g self,
-        new: NewValue<V>,
-        guard: &'g Guard<'_>,
-    ) -> Option<&'g V> {
+    pub(crate) fn swap_locked<'g>(&'g self, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
+        let new = self.stage(value).publish();
         // AcqRel: as in `try_swap`.
-        let p = guard.swap(&self.p, new.publish(), Ordering::AcqRel);
+        let p = guard.swap(&self.p, new, Ordering::AcqRel);
         debug_assert!(p != expunged(), "swap_locked on an expunged entry");
         if is_value(p) {
             // SAFETY: our swap removed the value `p`, loaded through `guard`.
@@ -315,13 +421,13 @@ impl<V> Entry<V> {
             // SAFETY: as in `load`.
             return Ok((unsafe { &*p }, true));
         }
-        let new = NewValue::new(value);
+        let new = self.stage(value);
         loop {
             // AcqRel/Acquire: as in `try_swap`.
             match guard.compare_exchange(
                 &self.p,
                 ptr::null_mut(),
-                new.0.as_ptr(),
+                new.ptr(),
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
@@ -354,15 +460,15 @@ impl<V> Entry<V> {
         if unsafe { &*p } != old {
             return false;
         }
-        // Allocate only once the comparison passed, as Go copies `new` lazily.
-        let mut new = NewValue::new(new);
+        // Stage only once the comparison passed, as Go copies `new` lazily.
+        let mut new = self.stage(new);
         loop {
             match self.replace(p, new, guard) {
                 Ok(_) => return true,
                 Err((back, current)) => {
                     (new, p) = (back, current);
                     if !is_value(p) {
-                        return false; // `new` frees itself
+                        return false; // `new` drops itself and frees its place
                     }
                     // SAFETY: as in `load`.
                     if unsafe { &*p } != old {
@@ -457,15 +563,26 @@ impl<V> Drop for Entry<V> {
     fn drop(&mut self) {
         // Relaxed: we are the last owner. Either the last `Arc` was dropped (its final decrement
         // has an Acquire fence) or the collector reclaimed it (which orders every retirement
-        // before reclamation), so every earlier write to `p` happens-before this load.
+        // before reclamation), so every earlier write to `p` and `busy` happens-before this.
         let p = self.p.load(Ordering::Relaxed);
-        if is_value(p) && p != self.inline_ptr() {
-            // SAFETY: an entry is dropped only once no thread can reach it (the map releases its
-            // `Arc`s only through the collector or with `&mut self`), so nobody can still read
-            // its current value, which it owns (a boxed one: it came from `Box::into_raw`).
-            drop(unsafe { Box::from_raw(p) });
+        let current = if is_value(p) { self.slot_of(p) } else { None };
+        debug_assert_eq!(
+            self.busy.load(Ordering::Relaxed),
+            current.map_or(0, |i| 1 << i),
+            "a slot other than the current value's is still taken"
+        );
+        if !is_value(p) {
+            return;
         }
-        // `inline` is dropped by the drop glue, exactly once, whether current or replaced.
+        // An entry is dropped only once no thread can reach it (the map releases its `Arc`s only
+        // through the collector or with `&mut self`, and a retired slot holds a count of its
+        // own), so nobody can still read its current value, which it owns.
+        match current {
+            // SAFETY: the slot is initialised (it is the current value) and dropped only here.
+            Some(i) => unsafe { ptr::drop_in_place(self.slot_ptr(i)) },
+            // SAFETY: not a slot, so it came from `Box::into_raw`.
+            None => drop(unsafe { Box::from_raw(p) }),
+        }
     }
 }
 
@@ -478,8 +595,61 @@ mod tests {
     fn expunged_is_not_a_value_and_zst_values_are() {
         assert!(!is_value(expunged::<u64>()));
         assert!(!is_value(ptr::null_mut::<u64>()));
-        let zst = NewValue::new(());
-        assert!(is_value(zst.0.as_ptr()));
+        let e = Entry::new(());
+        assert!(is_value(e.p.load(Ordering::Relaxed)));
+        let staged = e.stage(());
+        assert_eq!(staged.slot, None, "zero-sized values use slot 0 only");
+        assert!(is_value(staged.ptr()));
+    }
+
+    #[test]
+    fn overwrites_reuse_the_slots_once_reclaimed() {
+        // Batches of one: a retired slot is reclaimed as soon as the guard that retired it ends.
+        let collector = new_collector(1);
+        let e = Entry::new(String::from("v0"));
+        for i in 1..50 {
+            let guard = collector.enter();
+            let staged = e.stage(format!("probe{i}"));
+            assert!(staged.slot.is_some(), "overwrite {i} found no free slot");
+            drop(staged);
+            let previous = e.try_swap(format!("v{i}"), &guard).expect("not expunged");
+            assert_eq!(
+                previous.map(String::as_str),
+                Some(format!("v{}", i - 1).as_str())
+            );
+            assert_eq!(Arc::strong_count(&e), 2, "the retired slot holds its entry");
+            drop(guard);
+            let guard = collector.enter();
+            assert_eq!(
+                e.load(&guard).map(String::as_str),
+                Some(format!("v{i}").as_str())
+            );
+        }
+        drop(collector);
+        assert_eq!(
+            Arc::strong_count(&e),
+            1,
+            "every retired slot released its count"
+        );
+        assert_eq!(
+            e.busy.load(Ordering::Relaxed).count_ones(),
+            1,
+            "only the current slot"
+        );
+    }
+
+    #[test]
+    fn a_key_overwritten_faster_than_reclamation_gets_boxes() {
+        let collector = new_collector(1024);
+        let guard = collector.enter();
+        let e = Entry::new(0u64);
+        assert_eq!(e.try_swap(1, &guard).ok(), Some(Some(&0))); // slot 1; slot 0 retired
+        let staged = e.stage(2);
+        assert_eq!(staged.slot, None, "both slots are taken until reclamation");
+        drop(staged);
+        assert_eq!(e.try_swap(2, &guard).ok(), Some(Some(&1)));
+        assert_eq!(e.try_swap(3, &guard).ok(), Some(Some(&2)));
+        assert_eq!(e.load(&guard), Some(&3));
     }
 
     #[test]
@@ -493,7 +663,7 @@ mod tests {
         assert_eq!(e.delete(&guard), None);
         assert!(e.try_expunge_locked());
         assert!(e.is_expunged_locked());
-        assert!(e.try_swap(NewValue::new(2), &guard).is_err());
+        assert!(e.try_swap(2, &guard).is_err());
         assert_eq!(e.try_load_or_store(3, &guard).err(), Some(3));
         assert!(!e.try_compare_and_swap(&1, 4, &guard));
         assert!(e.unexpunge_locked());
@@ -503,8 +673,8 @@ mod tests {
         assert!(e.try_compare_and_swap(&5, 7, &guard));
         assert!(!e.try_compare_and_delete(&5, &guard));
         assert!(e.try_compare_and_delete(&7, &guard));
-        assert_eq!(e.swap_locked(NewValue::new(8), &guard), None);
-        assert_eq!(e.try_swap(NewValue::new(9), &guard).ok(), Some(Some(&8)));
+        assert_eq!(e.swap_locked(8, &guard), None);
+        assert_eq!(e.try_swap(9, &guard).ok(), Some(Some(&8)));
         assert!(e.expunge_detached(&guard));
         assert!(!e.has_value());
     }

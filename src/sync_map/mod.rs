@@ -17,8 +17,8 @@
 //!   ├── live: number of entries holding a value (len)
 //!   └── collector: seize, retires replaced snapshots, values, entries
 //!
-//!   Entry { p: AtomicPtr<V>, inline: V }   shared by read.m and dirty;
-//!                                          p = value (&inline or a Box) | nil | expunged
+//!   Entry { p: AtomicPtr<V>, busy, slots: [V; 2] }   shared by read.m and dirty;
+//!                                   p = value (a slot, or a Box) | nil | expunged
 //! ```
 //!
 //! * **Reads** look the key up in `read.m` and load the entry's pointer. Only if the key is absent
@@ -65,11 +65,13 @@
 //! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
 //!   may still be read by other threads when it is replaced, so it cannot be moved out. The
 //!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
-//! * **An entry's first value lives inside the entry** (`Arc<Entry { p, inline }>`): `p` points
-//!   at it until the first replacement. A key written once and read many times (Go's case 1)
-//!   then costs one allocation instead of two and its reads one cache miss fewer (bucket →
-//!   entry+value instead of bucket → entry → value). Later values are boxed, as Go's. The price:
-//!   a replaced first value is dropped with its entry rather than soon after the replacement.
+//! * **Values live inside the entry**, in one of two slots (`Arc<Entry { p, busy, slots }>`),
+//!   where Go boxes every value (`interface{}`): a read then misses the cache once after the
+//!   bucket (bucket → entry+value, not bucket → entry → value), a new key costs one allocation,
+//!   and an overwrite none: it writes the free slot and swaps `p` to it, and the replaced slot
+//!   is free again once seize has reclaimed it. Only a key overwritten again before its previous
+//!   value was reclaimed gets a boxed value, as Go's. The price: an entry holds two `V`s (one
+//!   for zero-sized `V`), so store large values behind an `Arc` or `Box` of your own.
 //! * Beyond Go: [`SyncMap::len`], [`SyncMap::stats`], [`SyncMap::pin`] (zero-copy reads),
 //!   `Debug`, `FromIterator`, `Extend`, serde.
 //!
@@ -83,9 +85,10 @@
 //!
 //! The ownership rules that make this sound:
 //!
-//! 1. A boxed value pointer is owned by its entry while current; once an RMW swaps it out, the
-//!    thread that swapped it retires it (exactly once: only that RMW observed it leaving). The
-//!    inline first value is never retired: it is dropped with its entry.
+//! 1. A value (in a slot or a box) is owned by its entry while current; once an RMW swaps it
+//!    out, the thread that swapped it retires it (exactly once: only that RMW observed it
+//!    leaving). A retired slot holds a strong count of its entry until reclaimed, which drops
+//!    the value and frees the slot for a later store.
 //! 2. Entries are reference-counted (`Arc`) because the snapshot and `dirty` share them. An `Arc`
 //!    held by the map is released **only through the collector** (a replaced snapshot is retired
 //!    whole; an entry removed from `dirty` or a dirty map dropped by `clear` is retired) or with
@@ -112,10 +115,11 @@
 //!
 //! A `load` of a key in the snapshot: enter and leave the guard (thread-local slots: `membarrier`
 //! spares the read side a fence; leaving costs one uncontended atomic swap), hash, probe
-//! `read.m`, then two dependent loads: the entry's pointer and the value it points to (the same
-//! cache line while the value is still the entry's inline first one). No shared cache line is written, so
-//! readers scale. An overwrite of a key in the snapshot: a `Box` allocation, one CAS, and a
-//! retirement (freed later by seize). A new key: the mutex, two lookups and an insert into
+//! `read.m`, then two dependent loads: the entry's pointer and the value it points to (in the
+//! entry itself, unless the key was overwritten faster than seize reclaims). No shared cache
+//! line is written, so readers scale. An overwrite of a key in the snapshot: claim the free slot
+//! (one RMW), write it, one CAS, and a retirement that takes a strong count of the entry (freed
+//! later by seize, which drops the value and frees the slot); no allocation. A new key: the mutex, two lookups and an insert into
 //! `dirty`, plus up to `2 × COPY_BUDGET` entries of a pending snapshot copy (Go pays the whole
 //! O(n) copy in the first new key after each promotion).
 //!
@@ -259,11 +263,9 @@ struct Locked<K, V, S> {
 /// # Values are freed late, never early
 ///
 /// A replaced or removed value may still be being read by another thread, so it is dropped
-/// later: a boxed value once every operation that was running when it was replaced has
-/// finished (seize's batches), and the value an entry was *created* with (stored inline in the
-/// entry) when the entry itself goes, that is when its key is removed from the map for good
-/// (a promotion after the delete, `clear`, or the map's drop). Every value is dropped exactly
-/// once, and all of them by the time the map is dropped.
+/// later: once every operation that was running when it was replaced has finished (seize
+/// reclaims in batches, so this can take a while on a map that is rarely written). Every value
+/// is dropped exactly once, and all of them by the time the map is dropped.
 ///
 /// # `Send` and `Sync`
 ///

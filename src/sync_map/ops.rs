@@ -7,7 +7,7 @@ use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
-use super::entry::{Entry, Pending};
+use super::entry::Entry;
 use super::{EntryMap, Locked, ReadOnly, SyncMap};
 use crate::primitive::{reclaim_box, Guard, GuardApi as _, Ordering};
 
@@ -60,18 +60,17 @@ where
     }
 
     pub(super) fn swap_in<'g>(&'g self, key: K, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
-        // Boxed only if it goes into an existing entry; a new key keeps it inline.
-        let mut new = Pending::Plain(value);
+        let mut value = value;
         let read = self.load_read_only(guard);
         if let Some(e) = read.m.get(&key) {
-            match e.try_swap(new.boxed(), guard) {
+            match e.try_swap(value, guard) {
                 Ok(previous) => {
                     if previous.is_none() {
                         self.live_add();
                     }
                     return previous;
                 }
-                Err(back) => new = Pending::Boxed(back),
+                Err(back) => value = back,
             }
         }
         let mut locked = self.lock();
@@ -79,9 +78,9 @@ where
         self.locked_work(&mut locked, read);
         let previous = if let Some(e) = read.m.get(&key) {
             Self::revive_locked(&mut locked, key, e);
-            e.swap_locked(new.boxed(), guard)
+            e.swap_locked(value, guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
-            Self::detach(e, guard).swap_locked(new.boxed(), guard)
+            Self::detach(e, guard).swap_locked(value, guard)
         } else {
             if !read.amended() {
                 // The first new key since the last promotion: build dirty, mark the snapshot.
@@ -93,7 +92,7 @@ where
                 .dirty
                 .as_mut()
                 .expect("dirty_locked builds the dirty map");
-            let replaced = dirty.insert(key, Entry::new(new.into_inner()));
+            let replaced = dirty.insert(key, Entry::new(value));
             debug_assert!(replaced.is_none(), "new key was already in dirty");
             None
         };
