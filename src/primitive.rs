@@ -19,13 +19,13 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize},
     Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize},
     Mutex, MutexGuard,
 };
 

@@ -5,13 +5,11 @@
 //! drop discard the cursor first). So an iterator over it can be kept across operations; its
 //! borrow is erased to store it in the map's mutex-protected state.
 
-use std::sync::Arc;
-
-use super::entry::Entry;
+use super::entry::EntryRef;
 use super::ReadOnly;
 
 /// A pair of the snapshot, as raw pointers valid while that snapshot is current.
-type Item<K, V> = (*const K, *const Arc<Entry<V>>);
+type Item<K, V> = (*const K, *const EntryRef<V>);
 
 /// Where the copy of one snapshot into the dirty map stands.
 pub(super) struct CopyCursor<K, V> {

@@ -9,11 +9,11 @@
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
 use std::mem::{self, MaybeUninit};
+use std::ops::Deref;
 use std::ptr::{self, NonNull};
-use std::sync::Arc;
 
 use crate::primitive::{
-    reclaim_box, AtomicPtr, AtomicU8, Collector, Guard, GuardApi as _, Ordering,
+    fence, reclaim_box, AtomicPtr, AtomicUsize, Collector, Guard, GuardApi as _, Ordering,
 };
 
 /// The address behind the `expunged` state. Only its address is used; it is never read. A real
@@ -38,8 +38,10 @@ fn is_value<V>(p: *mut V) -> bool {
 /// nobody can read it, long before the same key is usually overwritten again. A third would
 /// only help keys overwritten faster than seize reclaims, and costs a `V` in every entry.
 const SLOTS: usize = 2;
-/// `busy` with every slot taken.
-const ALL_SLOTS: u8 = (1 << SLOTS) - 1;
+/// The bits of `holds` that mark taken slots (bit `i`: slot `i`).
+const ALL_SLOTS: usize = (1 << SLOTS) - 1;
+/// One [`EntryRef`] in `holds` (references are counted above the slot bits).
+const ONE_REF: usize = 1 << SLOTS;
 const _: () = assert!(
     SLOTS == 2,
     "`Entry::retire` maps slot indexes to reclaimers by hand"
@@ -47,8 +49,9 @@ const _: () = assert!(
 
 /// One key's slot.
 ///
-/// Invariant: every `Entry` lives in an `Arc` (the only constructor, [`Entry::new`], returns
-/// one): a retired slot keeps its entry alive with a strong count of its own.
+/// Invariant: every `Entry` is allocated by [`Entry::new`] (a `Box`) and freed by whoever
+/// brings `holds` to zero: the entry stays allocated while an [`EntryRef`] points at it *or* a
+/// slot is taken, so a retired slot keeps its entry alive without a reference count of its own.
 pub(crate) struct Entry<V> {
     /// The entry's state (Go's `entry.p`). It holds one of three kinds of pointer:
     ///
@@ -78,12 +81,15 @@ pub(crate) struct Entry<V> {
     /// once, by the thread whose RMW removed it; the value current when the entry is dropped is
     /// dropped by `Drop`.
     p: AtomicPtr<V>,
-    /// Bit `i` is set while slot `i` is taken: claimed by a writer, holding the current value,
-    /// or holding a replaced value that is retired but not yet reclaimed. Invariant: a slot is
-    /// initialised only while its bit is set, and only its claimer writes it (set with an
-    /// Acquire RMW that succeeds only on a clear bit; cleared with Release after the value is
-    /// dropped or moved out).
-    busy: AtomicU8,
+    /// What keeps the entry allocated, in one word so that one RMW settles who frees it.
+    /// Bit `i` (below `SLOTS`) is set while slot `i` is taken: claimed by a writer, holding the
+    /// current value, or holding a replaced value that is retired but not yet reclaimed. Above
+    /// them, the number of [`EntryRef`]s (in units of [`ONE_REF`]), as an `Arc`'s strong count.
+    ///
+    /// Invariants: a slot is initialised only while its bit is set, and only its claimer writes
+    /// it (set with an Acquire RMW that succeeds only on a clear bit; cleared with Release after
+    /// the value is dropped or moved out). The RMW that brings `holds` to zero frees the entry.
+    holds: AtomicUsize,
     /// Values stored in the entry itself: an overwrite then allocates nothing, and a read
     /// follows bucket → entry instead of bucket → entry → box. Zero-sized values use slot 0
     /// only (all slots share one address), later ones go to (non-allocating) boxes.
@@ -97,7 +103,7 @@ unsafe impl<V: Send> Send for Entry<V> {}
 
 // SAFETY: threads share `&V` through `load`: `V: Sync`; a value written by one thread may be
 // dropped by another (reclamation runs anywhere): `V: Send`. The slots' `UnsafeCell`s are
-// written only by the thread that claimed the slot through `busy`, and read only through `p`
+// written only by the thread that claimed the slot through `holds`, and read only through `p`
 // after a Release/Acquire publication.
 unsafe impl<V: Send + Sync> Sync for Entry<V> {}
 
@@ -131,7 +137,8 @@ impl<V> Staged<'_, V> {
                 // SAFETY: the slot is ours (claimed, never published) and initialised; we move
                 // the value out and free the slot, so nothing reads or drops it again.
                 let value = unsafe { ptr::read(this.ptr()) };
-                this.entry.release_slot(i);
+                let last = this.entry.release_slot(i);
+                debug_assert!(!last, "a staged value's entry is held by the map");
                 value
             }
             // SAFETY: never published (we own `self`), so the box is ours alone.
@@ -145,7 +152,7 @@ impl<V> Drop for Staged<'_, V> {
         match self.slot {
             Some(i) => {
                 // Frees the slot even if `V::drop` panics.
-                let _release = ReleaseSlot(self.entry, i);
+                let _release = ReleaseSlot(ptr::from_ref(self.entry).cast_mut(), i);
                 // SAFETY: the slot is ours (claimed, never published) and initialised.
                 unsafe { ptr::drop_in_place(self.ptr()) };
             }
@@ -155,37 +162,154 @@ impl<V> Drop for Staged<'_, V> {
     }
 }
 
-/// Frees a slot when dropped, so the slot is freed even while unwinding from `V::drop`.
-struct ReleaseSlot<'e, V>(&'e Entry<V>, usize);
+/// Frees a slot when dropped (so it is freed even while unwinding from `V::drop`), and the
+/// entry too if that was its last hold.
+struct ReleaseSlot<V>(*mut Entry<V>, usize);
 
-impl<V> Drop for ReleaseSlot<'_, V> {
+impl<V> Drop for ReleaseSlot<V> {
     fn drop(&mut self) {
-        self.0.release_slot(self.1);
+        // SAFETY: the slot's bit keeps the entry allocated until the RMW inside.
+        let last = unsafe { (*self.0).release_slot(self.1) };
+        if last {
+            // SAFETY: that RMW brought `holds` to zero: nothing else can reach the entry, and
+            // `Entry::new` allocated it with `Box`.
+            drop(unsafe { Box::from_raw(self.0) });
+        }
     }
 }
 
-/// The reclaimer of a retired slot `I`: drops the value it holds, frees the slot and releases
-/// the strong count the retirement took.
+/// The reclaimer of a retired slot `I`: drops the value it holds and frees the slot, and with it
+/// the entry if nothing else holds it any more.
 ///
 /// # Safety
-/// `entry` came from `Arc::into_raw` (or is an `Arc`'s data pointer whose strong count was
-/// incremented for this retirement), and slot `I` holds a value that no thread can reach.
+/// `entry` points at a live entry whose slot `I` is taken by a retired value that no thread can
+/// reach any more (which is what keeps the entry allocated until now).
 unsafe fn reclaim_slot<V, const I: usize>(entry: *mut Entry<V>, _collector: &Collector) {
-    // SAFETY: per the contract, we own one strong count: released when `_owner` drops, after
-    // (declared before) the slot guard, so the entry outlives both.
-    let _owner = unsafe { Arc::from_raw(entry.cast_const()) };
-    let entry = &*_owner;
+    // Frees the slot, and the entry if it was the last hold, even if `V::drop` panics.
     let _release = ReleaseSlot(entry, I);
-    // SAFETY: the slot holds an unreachable value (contract), owned by this retirement.
-    unsafe { ptr::drop_in_place(entry.slot_ptr(I)) };
+    // SAFETY: per the contract the entry is alive and the slot's value unreachable and ours.
+    unsafe { ptr::drop_in_place((*entry).slot_ptr(I)) };
+}
+
+/// A counted reference to an [`Entry`], shared by the snapshot and the dirty map: an `Arc`
+/// whose count shares a word with the slots' bits (see `Entry::holds`), so that a retired slot
+/// keeps the entry alive without touching the count.
+pub(crate) struct EntryRef<V>(NonNull<Entry<V>>);
+
+// SAFETY: as `Arc<Entry<V>>`: the entry may be used and freed from any thread.
+unsafe impl<V: Send + Sync> Send for EntryRef<V> {}
+// SAFETY: as `Arc<Entry<V>>`.
+unsafe impl<V: Send + Sync> Sync for EntryRef<V> {}
+
+impl<V> EntryRef<V> {
+    /// The entry's address (as `Arc::as_ptr`).
+    pub(crate) fn as_ptr(this: &Self) -> *const Entry<V> {
+        this.0.as_ptr()
+    }
+
+    /// Gives up the reference without releasing it (as `Arc::into_raw`).
+    pub(crate) fn into_raw(this: Self) -> *mut Entry<V> {
+        let p = this.0.as_ptr();
+        mem::forget(this);
+        p
+    }
+
+    /// Takes back a reference given up by [`EntryRef::into_raw`].
+    ///
+    /// # Safety
+    /// `p` came from `into_raw`, and each such pointer is taken back once.
+    pub(crate) unsafe fn from_raw(p: *mut Entry<V>) -> Self {
+        // SAFETY: `into_raw` pointers are non-null.
+        EntryRef(unsafe { NonNull::new_unchecked(p) })
+    }
+
+    /// Whether both point at the same entry (as `Arc::ptr_eq`).
+    pub(crate) fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.0 == b.0
+    }
+}
+
+impl<V> Deref for EntryRef<V> {
+    type Target = Entry<V>;
+
+    fn deref(&self) -> &Entry<V> {
+        // SAFETY: our reference keeps the entry allocated (invariant on `holds`).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<V> Clone for EntryRef<V> {
+    fn clone(&self) -> Self {
+        // Relaxed: as `Arc::clone`: a new reference is made from an existing one, which keeps
+        // the entry alive meanwhile; handing it to another thread synchronises by other means.
+        let old = self.holds.fetch_add(ONE_REF, Ordering::Relaxed);
+        if old > usize::MAX / 2 {
+            // As `Arc`: so many leaked references would soon wrap the count into a
+            // use-after-free; abort instead.
+            std::process::abort();
+        }
+        EntryRef(self.0)
+    }
+}
+
+impl<V> Drop for EntryRef<V> {
+    fn drop(&mut self) {
+        // Release: as `Arc`'s drop, our uses of the entry happen before whoever frees it.
+        let old = self.holds.fetch_sub(ONE_REF, Ordering::Release);
+        if old & !ALL_SLOTS != ONE_REF {
+            return; // other references remain
+        }
+        // Acquire: the last reference synchronises with every earlier release.
+        fence(Ordering::Acquire);
+        // The map releases its references only through the collector or with `&mut self` (rule
+        // 2 of the essay), so nobody can reach the entry or its current value any more.
+        let entry = self.0.as_ptr();
+        // SAFETY: the entry is alive: the slots' bits or our own hold (the last) still count.
+        // Relaxed: ordered by the fence above.
+        let p = unsafe { (*entry).p.load(Ordering::Relaxed) };
+        // SAFETY: as above.
+        let slot = is_value(p)
+            .then(|| unsafe { (*entry).slot_of(p) })
+            .flatten();
+        match slot {
+            Some(i) => {
+                // Frees the slot, and the entry if no retired slot still holds it.
+                let _release = ReleaseSlot(entry, i);
+                // SAFETY: the current value, unreachable now; dropped only here.
+                unsafe { ptr::drop_in_place(p) };
+            }
+            None => {
+                // Frees the entry after the value even if `V::drop` panics.
+                let _free = FreeIfUnheld(entry, old == ONE_REF);
+                if is_value(p) {
+                    // SAFETY: a current value that is not a slot came from `Box::into_raw`.
+                    drop(unsafe { Box::from_raw(p) });
+                }
+            }
+        }
+    }
+}
+
+/// Frees an entry whose last reference is gone when no slot holds it (`.1`); otherwise the
+/// reclaimer of the last retired slot will.
+struct FreeIfUnheld<V>(*mut Entry<V>, bool);
+
+impl<V> Drop for FreeIfUnheld<V> {
+    fn drop(&mut self) {
+        if self.1 {
+            // SAFETY: `holds` went to zero with the last reference's RMW (no slot was taken),
+            // so nothing else can reach the entry; `Entry::new` allocated it with `Box`.
+            drop(unsafe { Box::from_raw(self.0) });
+        }
+    }
 }
 
 impl<V> Entry<V> {
     /// Go's `newEntry`: a shared entry holding `value` in slot 0.
-    pub(crate) fn new(value: V) -> Arc<Self> {
-        let entry = Arc::new(Self {
+    pub(crate) fn new(value: V) -> EntryRef<V> {
+        let entry = Box::new(Self {
             p: AtomicPtr::new(ptr::null_mut()),
-            busy: AtomicU8::new(1),
+            holds: AtomicUsize::new(ONE_REF | 1),
             slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
             _owns: PhantomData,
         });
@@ -194,7 +318,7 @@ impl<V> Entry<V> {
         // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
         // by the Release store of the snapshot that holds it.
         entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
-        entry
+        EntryRef(NonNull::from(Box::leak(entry)))
     }
 
     /// The address of slot `i`.
@@ -207,10 +331,12 @@ impl<V> Entry<V> {
         (0..SLOTS).find(|&i| p == self.slot_ptr(i))
     }
 
-    /// Frees slot `i` (its value already dropped or moved out).
-    fn release_slot(&self, i: usize) {
+    /// Frees slot `i` (its value already dropped or moved out). Returns whether that was the
+    /// entry's last hold, which makes the caller responsible for freeing it.
+    fn release_slot(&self, i: usize) -> bool {
         // Release: the next claimer's Acquire orders its write after our drop of the old value.
-        self.busy.fetch_and(!(1 << i), Ordering::Release);
+        // Acquire: if we free the entry, every earlier use of it happens before.
+        self.holds.fetch_and(!(1 << i), Ordering::AcqRel) == 1 << i
     }
 
     /// Puts `value` into a free slot, or into a box if none is free (a key overwritten again
@@ -218,15 +344,15 @@ impl<V> Entry<V> {
     fn stage(&self, value: V) -> Staged<'_, V> {
         if mem::size_of::<V>() != 0 {
             // Relaxed: only a hint of which bit to try; the RMW below decides.
-            let free = !self.busy.load(Ordering::Relaxed) & ALL_SLOTS;
+            let free = !self.holds.load(Ordering::Relaxed) & ALL_SLOTS;
             if free != 0 {
                 let i = free.trailing_zeros() as usize;
                 // Acquire: pairs with `release_slot`'s Release, so the previous value's drop
                 // happens before our write.
-                if self.busy.fetch_or(1 << i, Ordering::Acquire) & (1 << i) == 0 {
+                if self.holds.fetch_or(1 << i, Ordering::Acquire) & (1 << i) == 0 {
                     let slot = self.slot_ptr(i);
                     // SAFETY: we set the bit, so the slot is ours and uninitialised (invariant
-                    // on `busy`); nobody reads it until we publish it through `p`.
+                    // on `holds`); nobody reads it until we publish it through `p`.
                     unsafe { slot.write(value) };
                     return Staged {
                         entry: self,
@@ -263,14 +389,11 @@ impl<V> Entry<V> {
             Some(0) => reclaim_slot::<V, 0>,
             Some(_) => reclaim_slot::<V, 1>,
         };
-        let this = ptr::from_ref(self).cast_mut();
-        // SAFETY: `self` lives in an `Arc` (type invariant) that is alive (we borrow it); the
-        // extra strong count keeps the entry until the slot is reclaimed, and `reclaim_slot`
-        // releases it. The slot's value is unreachable for new readers (swapped out of `p`),
-        // ours alone to retire, and kept until `guard` drops.
+        // SAFETY: the slot stays taken until `reclaim_slot` frees it, which keeps the entry
+        // allocated until then (invariant on `holds`). The slot's value is unreachable for new
+        // readers (swapped out of `p`), ours alone to retire, and kept until `guard` drops.
         unsafe {
-            Arc::increment_strong_count(this.cast_const());
-            guard.defer_retire(this, reclaim_slot);
+            guard.defer_retire(ptr::from_ref(self).cast_mut(), reclaim_slot);
             &*old
         }
     }
@@ -559,33 +682,6 @@ impl<V> Entry<V> {
     }
 }
 
-impl<V> Drop for Entry<V> {
-    fn drop(&mut self) {
-        // Relaxed: we are the last owner. Either the last `Arc` was dropped (its final decrement
-        // has an Acquire fence) or the collector reclaimed it (which orders every retirement
-        // before reclamation), so every earlier write to `p` and `busy` happens-before this.
-        let p = self.p.load(Ordering::Relaxed);
-        let current = if is_value(p) { self.slot_of(p) } else { None };
-        debug_assert_eq!(
-            self.busy.load(Ordering::Relaxed),
-            current.map_or(0, |i| 1 << i),
-            "a slot other than the current value's is still taken"
-        );
-        if !is_value(p) {
-            return;
-        }
-        // An entry is dropped only once no thread can reach it (the map releases its `Arc`s only
-        // through the collector or with `&mut self`, and a retired slot holds a count of its
-        // own), so nobody can still read its current value, which it owns.
-        match current {
-            // SAFETY: the slot is initialised (it is the current value) and dropped only here.
-            Some(i) => unsafe { ptr::drop_in_place(self.slot_ptr(i)) },
-            // SAFETY: not a slot, so it came from `Box::into_raw`.
-            None => drop(unsafe { Box::from_raw(p) }),
-        }
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -617,7 +713,11 @@ mod tests {
                 previous.map(String::as_str),
                 Some(format!("v{}", i - 1).as_str())
             );
-            assert_eq!(Arc::strong_count(&e), 2, "the retired slot holds its entry");
+            assert_eq!(
+                e.holds.load(Ordering::Relaxed),
+                ONE_REF | ALL_SLOTS,
+                "both slots taken"
+            );
             drop(guard);
             let guard = collector.enter();
             assert_eq!(
@@ -626,15 +726,12 @@ mod tests {
             );
         }
         drop(collector);
+        let holds = e.holds.load(Ordering::Relaxed);
+        assert_eq!(holds & !ALL_SLOTS, ONE_REF, "one reference");
         assert_eq!(
-            Arc::strong_count(&e),
+            (holds & ALL_SLOTS).count_ones(),
             1,
-            "every retired slot released its count"
-        );
-        assert_eq!(
-            e.busy.load(Ordering::Relaxed).count_ones(),
-            1,
-            "only the current slot"
+            "only the current slot is taken"
         );
     }
 
@@ -650,6 +747,55 @@ mod tests {
         assert_eq!(e.try_swap(2, &guard).ok(), Some(Some(&1)));
         assert_eq!(e.try_swap(3, &guard).ok(), Some(Some(&2)));
         assert_eq!(e.load(&guard), Some(&3));
+    }
+
+    /// Counts drops of its values, per test (each test has its own counter).
+    struct Counted<'a>(&'a std::sync::atomic::AtomicUsize);
+
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn the_last_reference_or_the_last_retired_slot_frees_the_entry() {
+        use std::sync::atomic::AtomicUsize;
+        // Last reference first, retired slot last (valgrind reports a leak or a use after free
+        // if the wrong one frees the entry, or neither).
+        let drops = AtomicUsize::new(0);
+        let collector = new_collector(1);
+        let e = Entry::new(Counted(&drops));
+        let guard = collector.enter();
+        assert!(e.try_swap(Counted(&drops), &guard).is_ok());
+        drop(e);
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            1,
+            "the current value goes with the entry"
+        );
+        drop(guard);
+        drop(collector);
+        assert_eq!(
+            drops.load(Ordering::Relaxed),
+            2,
+            "the retired value goes when reclaimed"
+        );
+
+        // Retired slot first, last reference last.
+        let drops = AtomicUsize::new(0);
+        let collector = new_collector(1);
+        let e = Entry::new(Counted(&drops));
+        let guard = collector.enter();
+        assert!(e.try_swap(Counted(&drops), &guard).is_ok());
+        drop(guard);
+        drop(collector);
+        assert_eq!(drops.load(Ordering::Relaxed), 1);
+        let second = EntryRef::clone(&e);
+        drop(e);
+        assert_eq!(drops.load(Ordering::Relaxed), 1, "a reference is left");
+        drop(second);
+        assert_eq!(drops.load(Ordering::Relaxed), 2);
     }
 
     #[test]

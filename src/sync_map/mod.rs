@@ -9,8 +9,8 @@
 //!
 //! ```text
 //!   SyncMap
-//!   ├── read ──(atomic pointer)──▶ ReadOnly { m: HashMap<K, Arc<Entry>>, amended }   lock-free
-//!   ├── mu: Mutex ─┬─ dirty: Option<HashMap<K, Arc<Entry>>>   every live key, when Some
+//!   ├── read ──(atomic pointer)──▶ ReadOnly { m: HashMap<K, EntryRef>, amended }   lock-free
+//!   ├── mu: Mutex ─┬─ dirty: Option<HashMap<K, EntryRef>>   every live key, when Some
 //!   │              ├─ copy       cursor of the snapshot copy into dirty, while unfinished
 //!   │              ├─ misses     loads that had to lock and look in dirty
 //!   │              └─ promotions (stats only)
@@ -65,7 +65,7 @@
 //! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
 //!   may still be read by other threads when it is replaced, so it cannot be moved out. The
 //!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
-//! * **Values live inside the entry**, in one of two slots (`Arc<Entry { p, busy, slots }>`),
+//! * **Values live inside the entry**, in one of two slots (`Entry { p, holds, slots }`),
 //!   where Go boxes every value (`interface{}`): a read then misses the cache once after the
 //!   bucket (bucket → entry+value, not bucket → entry → value), a new key costs one allocation,
 //!   and an overwrite none: it writes the free slot and swaps `p` to it, and the replaced slot
@@ -87,13 +87,15 @@
 //!
 //! 1. A value (in a slot or a box) is owned by its entry while current; once an RMW swaps it
 //!    out, the thread that swapped it retires it (exactly once: only that RMW observed it
-//!    leaving). A retired slot holds a strong count of its entry until reclaimed, which drops
-//!    the value and frees the slot for a later store.
-//! 2. Entries are reference-counted (`Arc`) because the snapshot and `dirty` share them. An `Arc`
+//!    leaving). A retired slot stays taken until reclaimed, which drops the value and frees
+//!    the slot for a later store; a taken slot keeps its entry allocated.
+//! 2. Entries are reference-counted (`EntryRef`, an `Arc` whose count shares a word with the
+//!    slots' bits) because the snapshot and `dirty` share them. An `EntryRef`
 //!    held by the map is released **only through the collector** (a replaced snapshot is retired
 //!    whole; an entry removed from `dirty` or a dirty map dropped by `clear` is retired) or with
 //!    `&mut self`. So an entry found under a guard, even via `dirty` under the mutex, stays
-//!    allocated until that guard ends, and the entry's `Drop` may free its current value directly.
+//!    allocated until that guard ends, and the last `EntryRef`'s drop may free the current value
+//!    directly.
 //! 3. The collector belongs to the map and is dropped after everything else: dropping the map
 //!    frees every retired snapshot and value, so nothing outlives the map and `K`, `V` need not
 //!    be `'static`.
@@ -135,7 +137,6 @@
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use crate::primitive::{
     new_collector, reclaim_box, AtomicBool, AtomicPtr, AtomicUsize, Collector, Guard,
@@ -152,7 +153,7 @@ mod traits;
 pub(crate) mod view;
 
 use copy::CopyCursor;
-use entry::Entry;
+use entry::{Entry, EntryRef};
 pub use pinned::SyncMapRef;
 pub use stats::SyncMapStats;
 
@@ -172,13 +173,13 @@ const _: () = assert!(COPY_BUDGET >= 2);
 /// The map type of both the snapshot and the dirty map: the crate's own map, keyed by the user's
 /// key, pointing at shared entries.
 #[cfg(not(loom))]
-type EntryMap<K, V, S> = crate::HashMap<K, Arc<Entry<V>>, S>;
+type EntryMap<K, V, S> = crate::HashMap<K, EntryRef<V>, S>;
 /// Under loom, std's map instead: gomap's iterates from a random start (Go's `mapiterinit`), so
 /// the dirty copy would touch entries in a different order in each execution, and loom needs
 /// every execution of a model to repeat the same operations. (The loom tests also use a fixed
 /// hasher.) Only the order of iteration differs; the API used is the same.
 #[cfg(loom)]
-type EntryMap<K, V, S> = std::collections::HashMap<K, Arc<Entry<V>>, S>;
+type EntryMap<K, V, S> = std::collections::HashMap<K, EntryRef<V>, S>;
 
 /// Go's `readOnly`: the immutable snapshot readers consult without a lock.
 struct ReadOnly<K, V, S> {
@@ -214,7 +215,7 @@ impl<K, V, S> ReadOnly<K, V, S> {
 /// The state behind the mutex.
 struct Locked<K, V, S> {
     /// Go's `dirty`. Invariant: when `Some`, it and the entries that `copy` has not reached yet
-    /// together hold (the same `Arc`s as) every entry of the current snapshot that is not
+    /// together hold (the same `EntryRef`s as) every entry of the current snapshot that is not
     /// expunged, plus every key added since; when `None`, the snapshot has no expunged entry.
     dirty: Option<EntryMap<K, V, S>>,
     /// Go's `dirtyLocked` loop, spread over the operations that take the mutex (see
@@ -439,21 +440,21 @@ impl<K, V, S> SyncMap<K, V, S> {
     }
 
     /// Extends an entry found in `dirty` (under the mutex) to the guard's lifetime.
-    fn detach<'g>(entry: &Arc<Entry<V>>, _guard: &'g Guard<'_>) -> &'g Entry<V> {
-        // SAFETY: rule 2 of the essay: an `Arc` leaves `dirty` only through the collector (or a
+    fn detach<'g>(entry: &EntryRef<V>, _guard: &'g Guard<'_>) -> &'g Entry<V> {
+        // SAFETY: rule 2 of the essay: an `EntryRef` leaves `dirty` only through the collector (or a
         // promotion, which moves it into the next snapshot), and `_guard` was active while we
         // found the entry under the mutex, so the entry outlives `'g`.
-        unsafe { &*Arc::as_ptr(entry) }
+        unsafe { &*EntryRef::as_ptr(entry) }
     }
 
-    /// Retires an `Arc` removed from `dirty` and returns the entry, valid for the guard.
-    fn retire_entry<'g>(entry: Arc<Entry<V>>, guard: &'g Guard<'_>) -> &'g Entry<V> {
+    /// Retires an `EntryRef` removed from `dirty` and returns the entry, valid for the guard.
+    fn retire_entry<'g>(entry: EntryRef<V>, guard: &'g Guard<'_>) -> &'g Entry<V> {
         unsafe fn reclaim_arc<V>(ptr: *mut Entry<V>, _: &Collector) {
-            // SAFETY: `ptr` came from `Arc::into_raw` below and is released once.
-            drop(unsafe { Arc::from_raw(ptr) });
+            // SAFETY: `ptr` came from `EntryRef::into_raw` below and is released once.
+            drop(unsafe { EntryRef::from_raw(ptr) });
         }
-        let ptr = Arc::into_raw(entry).cast_mut();
-        // SAFETY: the `Arc` was just removed from `dirty` under the mutex, and this is the only
+        let ptr = EntryRef::into_raw(entry);
+        // SAFETY: the `EntryRef` was just removed from `dirty` under the mutex, and this is the only
         // release of it; `defer_retire` keeps it until `guard` is dropped.
         unsafe {
             guard.defer_retire(ptr, reclaim_arc::<V>);
@@ -640,7 +641,7 @@ where
             // expunged meanwhile is skipped, a live one was not inserted yet.
             let k = k.clone();
             if !e.try_expunge_locked() {
-                let replaced = dirty.insert(k, Arc::clone(e));
+                let replaced = dirty.insert(k, EntryRef::clone(e));
                 debug_assert!(replaced.is_none(), "an entry copied twice");
             }
             cursor.advance();

@@ -5,9 +5,8 @@
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
 
-use super::entry::Entry;
+use super::entry::{Entry, EntryRef};
 use super::{EntryMap, Locked, ReadOnly, SyncMap};
 use crate::primitive::{reclaim_box, Guard, GuardApi as _, Ordering};
 
@@ -19,13 +18,13 @@ where
     /// If the snapshot entry `e` of `key` is expunged, puts it back into the dirty map (Go's
     /// `if e.unexpungeLocked() { m.dirty[key] = e }`), inserting first (see
     /// `unexpunge_locked`). Expunged implies a dirty map.
-    fn revive_locked(locked: &mut Locked<K, V, S>, key: K, e: &Arc<Entry<V>>) {
+    fn revive_locked(locked: &mut Locked<K, V, S>, key: K, e: &EntryRef<V>) {
         if e.is_expunged_locked() {
             let dirty = locked
                 .dirty
                 .as_mut()
                 .expect("expunged entry without dirty map");
-            let replaced = dirty.insert(key, Arc::clone(e));
+            let replaced = dirty.insert(key, EntryRef::clone(e));
             debug_assert!(replaced.is_none(), "expunged entry was in dirty");
             e.unexpunge_locked();
         }
@@ -388,7 +387,7 @@ where
         unsafe { guard.defer_retire(old, reclaim_box::<ReadOnly<K, V, S>>) };
         if let Some(dirty) = old_dirty {
             let dirty = Box::into_raw(Box::new(dirty));
-            // SAFETY: rule 2: the dirty map's `Arc`s are released through the collector; this
+            // SAFETY: rule 2: the dirty map's `EntryRef`s are released through the collector; this
             // box is ours alone.
             unsafe { guard.defer_retire(dirty, reclaim_box::<EntryMap<K, V, S>>) };
         }

@@ -2,8 +2,8 @@
 //! by the tests (Go's `export_test.go` habit).
 
 use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
 
+use super::entry::EntryRef;
 use super::{Locked, ReadOnly, SyncMap};
 
 impl<K, V, S> SyncMap<K, V, S> {
@@ -78,7 +78,10 @@ where
                 for (k, e) in read.m.iter() {
                     match dirty.get(k) {
                         Some(d) => {
-                            assert!(Arc::ptr_eq(d, e), "snapshot and dirty disagree on an entry");
+                            assert!(
+                                EntryRef::ptr_eq(d, e),
+                                "snapshot and dirty disagree on an entry"
+                            );
                             assert!(!e.is_expunged_locked(), "expunged entry in dirty");
                         }
                         None if e.is_expunged_locked() => {}
