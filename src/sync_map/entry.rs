@@ -49,7 +49,7 @@ const _: () = assert!(
 
 /// One key's slot.
 ///
-/// Invariant: every `Entry` is allocated by [`Entry::new`] (a `Box`) and freed by whoever
+/// Invariant: every `Entry` is allocated by [`EntryRef::new`] (a `Box`) and freed by whoever
 /// brings `holds` to zero: the entry stays allocated while an [`EntryRef`] points at it *or* a
 /// slot is taken, so a retired slot keeps its entry alive without a reference count of its own.
 pub(crate) struct Entry<V> {
@@ -172,7 +172,7 @@ impl<V> Drop for ReleaseSlot<V> {
         let last = unsafe { (*self.0).release_slot(self.1) };
         if last {
             // SAFETY: that RMW brought `holds` to zero: nothing else can reach the entry, and
-            // `Entry::new` allocated it with `Box`.
+            // `EntryRef::new` allocated it with `Box`.
             drop(unsafe { Box::from_raw(self.0) });
         }
     }
@@ -202,6 +202,22 @@ unsafe impl<V: Send + Sync> Send for EntryRef<V> {}
 unsafe impl<V: Send + Sync> Sync for EntryRef<V> {}
 
 impl<V> EntryRef<V> {
+    /// Go's `newEntry`: a shared entry holding `value` in slot 0.
+    pub(crate) fn new(value: V) -> Self {
+        let entry = Box::new(Entry::<V> {
+            p: AtomicPtr::new(ptr::null_mut()),
+            holds: AtomicUsize::new(ONE_REF | 1),
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
+            _owns: PhantomData,
+        });
+        // SAFETY: slot 0 is ours (its bit is set, the entry is not shared yet) and uninitialised.
+        unsafe { entry.slot_ptr(0).write(value) };
+        // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
+        // by the Release store of the snapshot that holds it.
+        entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
+        EntryRef(NonNull::from(Box::leak(entry)))
+    }
+
     /// The entry's address (as `Arc::as_ptr`).
     pub(crate) fn as_ptr(this: &Self) -> *const Entry<V> {
         this.0.as_ptr()
@@ -298,29 +314,13 @@ impl<V> Drop for FreeIfUnheld<V> {
     fn drop(&mut self) {
         if self.1 {
             // SAFETY: `holds` went to zero with the last reference's RMW (no slot was taken),
-            // so nothing else can reach the entry; `Entry::new` allocated it with `Box`.
+            // so nothing else can reach the entry; `EntryRef::new` allocated it with `Box`.
             drop(unsafe { Box::from_raw(self.0) });
         }
     }
 }
 
 impl<V> Entry<V> {
-    /// Go's `newEntry`: a shared entry holding `value` in slot 0.
-    pub(crate) fn new(value: V) -> EntryRef<V> {
-        let entry = Box::new(Self {
-            p: AtomicPtr::new(ptr::null_mut()),
-            holds: AtomicUsize::new(ONE_REF | 1),
-            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
-            _owns: PhantomData,
-        });
-        // SAFETY: slot 0 is ours (its bit is set, the entry is not shared yet) and uninitialised.
-        unsafe { entry.slot_ptr(0).write(value) };
-        // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
-        // by the Release store of the snapshot that holds it.
-        entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
-        EntryRef(NonNull::from(Box::leak(entry)))
-    }
-
     /// The address of slot `i`.
     fn slot_ptr(&self, i: usize) -> *mut V {
         self.slots[i].get().cast()
@@ -691,7 +691,7 @@ mod tests {
     fn expunged_is_not_a_value_and_zst_values_are() {
         assert!(!is_value(expunged::<u64>()));
         assert!(!is_value(ptr::null_mut::<u64>()));
-        let e = Entry::new(());
+        let e = EntryRef::new(());
         assert!(is_value(e.p.load(Ordering::Relaxed)));
         let staged = e.stage(());
         assert_eq!(staged.slot, None, "zero-sized values use slot 0 only");
@@ -702,7 +702,7 @@ mod tests {
     fn overwrites_reuse_the_slots_once_reclaimed() {
         // Batches of one: a retired slot is reclaimed as soon as the guard that retired it ends.
         let collector = new_collector(1);
-        let e = Entry::new(String::from("v0"));
+        let e = EntryRef::new(String::from("v0"));
         for i in 1..50 {
             let guard = collector.enter();
             let staged = e.stage(format!("probe{i}"));
@@ -739,7 +739,7 @@ mod tests {
     fn a_key_overwritten_faster_than_reclamation_gets_boxes() {
         let collector = new_collector(1024);
         let guard = collector.enter();
-        let e = Entry::new(0u64);
+        let e = EntryRef::new(0u64);
         assert_eq!(e.try_swap(1, &guard).ok(), Some(Some(&0))); // slot 1; slot 0 retired
         let staged = e.stage(2);
         assert_eq!(staged.slot, None, "both slots are taken until reclamation");
@@ -765,7 +765,7 @@ mod tests {
         // if the wrong one frees the entry, or neither).
         let drops = AtomicUsize::new(0);
         let collector = new_collector(1);
-        let e = Entry::new(Counted(&drops));
+        let e = EntryRef::new(Counted(&drops));
         let guard = collector.enter();
         assert!(e.try_swap(Counted(&drops), &guard).is_ok());
         drop(e);
@@ -785,7 +785,7 @@ mod tests {
         // Retired slot first, last reference last.
         let drops = AtomicUsize::new(0);
         let collector = new_collector(1);
-        let e = Entry::new(Counted(&drops));
+        let e = EntryRef::new(Counted(&drops));
         let guard = collector.enter();
         assert!(e.try_swap(Counted(&drops), &guard).is_ok());
         drop(guard);
@@ -802,7 +802,7 @@ mod tests {
     fn state_machine_transitions() {
         let collector = new_collector(8);
         let guard = collector.enter();
-        let e = Entry::new(1);
+        let e = EntryRef::new(1);
         assert_eq!(e.load(&guard), Some(&1));
         assert!(!e.try_expunge_locked(), "a value is never expunged");
         assert_eq!(e.delete(&guard), Some(&1));

@@ -91,7 +91,7 @@ where
                 .dirty
                 .as_mut()
                 .expect("dirty_locked builds the dirty map");
-            let replaced = dirty.insert(key, Entry::new(value));
+            let replaced = dirty.insert(key, EntryRef::new(value));
             debug_assert!(replaced.is_none(), "new key was already in dirty");
             None
         };
@@ -154,7 +154,7 @@ where
                 read.set_amended();
                 self.locked_work(&mut locked, read); // the copy's first steps
             }
-            let e = Entry::new(value);
+            let e = EntryRef::new(value);
             let entry = Self::detach(&e, guard);
             let dirty = locked
                 .dirty

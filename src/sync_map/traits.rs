@@ -4,7 +4,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
-use super::entry::Entry;
+use super::entry::EntryRef;
 use super::{EntryMap, SyncMap};
 
 impl<K, V, S: Default + Clone> Default for SyncMap<K, V, S> {
@@ -37,7 +37,7 @@ where
         let mut m = EntryMap::with_hasher(S::default());
         for (k, v) in iter {
             // A replaced entry was never shared: dropping it here is immediate and fine.
-            m.insert(k, Entry::new(v));
+            m.insert(k, EntryRef::new(v));
         }
         Self::from_parts(m, S::default())
     }
