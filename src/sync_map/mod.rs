@@ -111,7 +111,15 @@
 //! "every value dropped exactly once by the time the map is dropped" impossible to promise.
 //! seize gives a per-map collector (whose drop reclaims everything) at the same read cost, and
 //! its `membarrier`-based guards keep the read side free of a full fence. So: seize, with a
-//! batch size of `RETIRE_BATCH` = 128.
+//! batch size of `RETIRE_BATCH` = 1024.
+//!
+//! The price of those fence-free reads is paid per retired *batch*: seize issues a
+//! `membarrier`, an inter-processor interrupt to every CPU running the process, which on a
+//! virtual machine costs tens of microseconds on both cores. With 128 per batch that was most of
+//! the cost of an overwrite at 2 threads; `cargo bench --bench sync_map -- 'gomap::SyncMap$'`
+//! before and after the change to 1024 gave `disjoint/2t` 112 → 31–70 ns/op and
+//! `write_heavy/2t` 129 → 45–97 ns/op (this machine's noise spans the ranges); 4096 did not
+//! measurably do better and holds more replaced values back.
 //!
 //! # What an operation costs
 //!
@@ -157,9 +165,10 @@ use entry::{Entry, EntryRef};
 pub use pinned::SyncMapRef;
 pub use stats::SyncMapStats;
 
-/// How many retired objects a thread batches before trying to reclaim them (see the essay above
-/// for the measurement: 128 instead of seize's default 32 halves the retirement cost at 2 threads).
-pub(crate) const RETIRE_BATCH: usize = 128;
+/// How many retired objects a thread batches before trying to reclaim them: each batch costs a
+/// `membarrier` (see the essay above for the measurements). It also bounds how many replaced
+/// values a thread holds back from being dropped (plus the batches other threads still read).
+pub(crate) const RETIRE_BATCH: usize = 1024;
 
 /// How many snapshot entries each operation that takes the mutex copies into a dirty map under
 /// construction. Go copies the whole snapshot in the one store that adds the first new key after
