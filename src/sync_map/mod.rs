@@ -539,6 +539,7 @@ where
     /// the snapshot; else, if amended, under the mutex the entry in the (re-read) snapshot or in
     /// `dirty`, counting a miss. With `remove_from_dirty`, an entry found only in `dirty` is
     /// removed from it (Go's `delete(m.dirty, key)`).
+    #[inline]
     fn entry_for<'g, Q>(
         &'g self,
         key: &Q,
@@ -556,6 +557,22 @@ where
         if !read.amended() {
             return None;
         }
+        self.entry_for_locked(key, guard, remove_from_dirty)
+    }
+
+    /// The locked half of [`entry_for`](Self::entry_for), out of line so that the lock-free
+    /// half inlines into every read.
+    #[inline(never)]
+    fn entry_for_locked<'g, Q>(
+        &'g self,
+        key: &Q,
+        guard: &'g Guard<'_>,
+        remove_from_dirty: bool,
+    ) -> Option<&'g Entry<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let mut locked = self.lock();
         // Re-read: a promotion may have happened while we waited for the mutex.
         let read = self.load_read_only(guard);
