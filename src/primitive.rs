@@ -19,13 +19,13 @@
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize},
     Mutex, MutexGuard,
 };
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize},
+    atomic::{fence, AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize},
     Mutex, MutexGuard,
 };
 
@@ -117,6 +117,10 @@ mod loom_reclaim {
     }
 
     impl Guard<'_> {
+        /// As `seize::Guard::thread_id`; one id is enough for the stand-in.
+        pub(crate) fn thread_id(&self) -> usize {
+            0
+        }
         pub(crate) fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T {
             ptr.load(order)
         }

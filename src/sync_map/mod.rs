@@ -14,7 +14,7 @@
 //!   │              ├─ copy       cursor of the snapshot copy into dirty, while unfinished
 //!   │              ├─ misses     loads that had to lock and look in dirty
 //!   │              └─ promotions (stats only)
-//!   ├── live: number of entries holding a value (len)
+//!   ├── live: number of entries holding a value (len), striped per thread
 //!   └── collector: seize, retires replaced snapshots, values, entries
 //!
 //!   Entry { p: AtomicPtr<V>, busy, slots: [V; 2] }   shared by read.m and dirty;
@@ -147,13 +147,14 @@ use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
 
 use crate::primitive::{
-    new_collector, reclaim_box, AtomicBool, AtomicPtr, AtomicUsize, Collector, Guard,
-    GuardApi as _, Mutex, MutexGuard, Ordering,
+    new_collector, reclaim_box, AtomicBool, AtomicPtr, Collector, Guard, GuardApi as _, Mutex,
+    MutexGuard, Ordering,
 };
 use crate::DefaultHashBuilder;
 
 mod copy;
 pub(crate) mod entry;
+mod live;
 mod ops;
 mod pinned;
 mod stats;
@@ -162,6 +163,7 @@ pub(crate) mod view;
 
 use copy::CopyCursor;
 use entry::{Entry, EntryRef};
+use live::LiveCount;
 pub use pinned::SyncMapRef;
 pub use stats::SyncMapStats;
 
@@ -308,8 +310,7 @@ pub struct SyncMap<K, V, S = DefaultHashBuilder> {
     /// Go's `mu`, with what it protects.
     mu: Mutex<Locked<K, V, S>>,
     /// Entries holding a value. Invariant: exact whenever no operation is in flight (see `len`).
-    /// Stored as a wrapping `usize` so a transient negative value can be clamped by `len`.
-    live: AtomicUsize,
+    live: LiveCount,
     /// Cloned into every snapshot and dirty map.
     hash_builder: S,
     /// Retired snapshots, values and entries. Dropped last: it frees what is still retired.
@@ -368,7 +369,7 @@ impl<K, V, S> SyncMap<K, V, S> {
                 misses: 0,
                 promotions: 0,
             }),
-            live: AtomicUsize::new(live),
+            live: LiveCount::new(live),
             hash_builder,
             collector: new_collector(RETIRE_BATCH),
             _owns: PhantomData,
@@ -377,9 +378,10 @@ impl<K, V, S> SyncMap<K, V, S> {
 
     /// The number of keys holding a value.
     ///
-    /// Exact whenever no operation is in flight. While other threads write, it may lag them by
-    /// the number of inserts and removals in progress (never below zero). Go's `sync.Map` has
-    /// no such method.
+    /// Exact whenever no operation is in flight. While other threads write, it may be off by the
+    /// number of inserts and removals that overlap the call (never below zero): the count is
+    /// striped per thread, so that writers do not contend on it, and summed here. Go's
+    /// `sync.Map` has no such method.
     ///
     /// ```
     /// let map = gomap::SyncMap::new();
@@ -389,9 +391,7 @@ impl<K, V, S> SyncMap<K, V, S> {
     /// assert_eq!(map.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        // Relaxed: a statistic; no data is read through it.
-        let n = self.live.load(Ordering::Relaxed) as isize;
-        n.max(0) as usize
+        self.live.sum()
     }
 
     /// Whether [`len`](Self::len) is zero (with the same guarantee).
@@ -438,14 +438,13 @@ impl<K, V, S> SyncMap<K, V, S> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn live_add(&self) {
-        // Relaxed: see `len`.
-        self.live.fetch_add(1, Ordering::Relaxed);
+    fn live_add(&self, guard: &Guard<'_>) {
+        self.live.add(1, guard);
     }
 
-    fn live_sub(&self, n: usize) {
-        // Relaxed: see `len`.
-        self.live.fetch_sub(n, Ordering::Relaxed);
+    fn live_sub(&self, n: usize, guard: &Guard<'_>) {
+        // A map holds far fewer than `isize::MAX` entries.
+        self.live.add(-(n as isize), guard);
     }
 
     /// Extends an entry found in `dirty` (under the mutex) to the guard's lifetime.

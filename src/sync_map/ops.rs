@@ -65,7 +65,7 @@ where
             match e.try_swap(value, guard) {
                 Ok(previous) => {
                     if previous.is_none() {
-                        self.live_add();
+                        self.live_add(guard);
                     }
                     return previous;
                 }
@@ -96,7 +96,7 @@ where
             None
         };
         if previous.is_none() {
-            self.live_add();
+            self.live_add(guard);
         }
         previous
     }
@@ -130,7 +130,7 @@ where
             match e.try_load_or_store(value, guard) {
                 Ok((actual, loaded)) => {
                     if !loaded {
-                        self.live_add();
+                        self.live_add(guard);
                     }
                     return (actual, loaded);
                 }
@@ -166,7 +166,7 @@ where
             (entry.load(guard).expect("just stored"), false)
         };
         if !loaded {
-            self.live_add();
+            self.live_add(guard);
         }
         (actual, loaded)
     }
@@ -224,7 +224,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let removed = self.entry_for(key, guard, true)?.delete(guard)?;
-        self.live_sub(1);
+        self.live_sub(1, guard);
         Some(removed)
     }
 
@@ -289,7 +289,7 @@ where
         };
         let deleted = e.try_compare_and_delete(old, &guard);
         if deleted {
-            self.live_sub(1);
+            self.live_sub(1, &guard);
         }
         deleted
     }
@@ -382,7 +382,7 @@ where
         for e in detached {
             removed += usize::from(e.expunge_detached(&guard));
         }
-        self.live_sub(removed);
+        self.live_sub(removed, &guard);
         // SAFETY: the old snapshot is unreachable for new readers, and only our swap removed it.
         unsafe { guard.defer_retire(old, reclaim_box::<ReadOnly<K, V, S>>) };
         if let Some(dirty) = old_dirty {
