@@ -78,8 +78,8 @@ pub(crate) struct Entry<V> {
     /// Invariant: only a thread holding the map's mutex moves an entry into or out of
     /// *expunged*, so a mutex holder that sees *expunged* keeps seeing it until it acts.
     /// A value pointer that leaves the *value* state is retired through the collector, exactly
-    /// once, by the thread whose RMW removed it; the value current when the entry is dropped is
-    /// dropped by `Drop`.
+    /// once, by the thread whose RMW removed it; the value current when the last [`EntryRef`]
+    /// goes is dropped by that `EntryRef`'s drop.
     p: AtomicPtr<V>,
     /// What keeps the entry allocated, in one word so that one RMW settles who frees it.
     /// Bit `i` (below `SLOTS`) is set while slot `i` is taken: claimed by a writer, holding the
@@ -401,7 +401,7 @@ impl<V> Entry<V> {
     /// Go's `entry.load`: the current value, if any.
     pub(crate) fn load<'g>(&'g self, guard: &'g Guard<'_>) -> Option<&'g V> {
         // Acquire: pairs with the Release half of the RMW that published the pointer
-        // (`try_swap`, `swap_locked`, `try_load_or_store`, `try_compare_and_swap`, `Entry::new`
+        // (`try_swap`, `swap_locked`, `try_load_or_store`, `try_compare_and_swap`, `EntryRef::new`
         // via the snapshot/mutex publication), so the pointee is initialised.
         let p = guard.protect(&self.p, Ordering::Acquire);
         if is_value(p) {
