@@ -556,15 +556,16 @@ where
         if !read.amended() {
             return None;
         }
-        self.entry_for_locked(key, guard, remove_from_dirty)
+        self.entry_for_locked(key, read, guard, remove_from_dirty)
     }
 
     /// The locked half of [`entry_for`](Self::entry_for), out of line so that the lock-free
-    /// half inlines into every read.
+    /// half inlines into every read. `seen` is the amended snapshot in which the lock-free half did not find `key`.
     #[inline(never)]
     fn entry_for_locked<'g, Q>(
         &'g self,
         key: &Q,
+        seen: &'g ReadOnly<K, V, S>,
         guard: &'g Guard<'_>,
         remove_from_dirty: bool,
     ) -> Option<&'g Entry<V>>
@@ -574,11 +575,12 @@ where
     {
         let mut locked = self.lock();
         // Re-read: a promotion may have happened while we waited for the mutex.
-        let read = self.load_read_only(guard);
+        let (read, found) = self.reread_locked(seen, None, key, guard);
         self.locked_work(&mut locked, read);
-        if let Some(e) = read.m.get(key) {
+        if let Some(e) = found {
             return Some(e);
         }
+        // `amended` is a latch within a snapshot: still true if `read` is `seen`.
         if !read.amended() {
             return None;
         }
@@ -591,6 +593,31 @@ where
         // Go counts the miss whether or not dirty had the key: either way the load paid the lock.
         self.miss_locked(&mut locked, guard);
         e
+    }
+
+    /// Under the mutex, the current snapshot and `key`'s entry in it (Go's re-read of `m.read`
+    /// after `m.mu.Lock()`). `seen` is the snapshot the caller already probed without the lock,
+    /// and `found` what that probe returned: a snapshot never changes, so if `seen` is still
+    /// current the probe stands and is not repeated (it is one or two cache misses on a big map).
+    /// The pointer comparison cannot be fooled by a new snapshot at `seen`'s address: a replaced
+    /// snapshot is retired, and not freed while `guard`, under which `seen` was loaded, lives.
+    fn reread_locked<'g, Q>(
+        &'g self,
+        seen: &'g ReadOnly<K, V, S>,
+        found: Option<&'g EntryRef<V>>,
+        key: &Q,
+        guard: &'g Guard<'_>,
+    ) -> (&'g ReadOnly<K, V, S>, Option<&'g EntryRef<V>>)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let read = self.load_read_only(guard);
+        if std::ptr::eq(read, seen) {
+            (read, found)
+        } else {
+            (read, read.m.get(key))
+        }
     }
 
     /// Go's `missLocked`.

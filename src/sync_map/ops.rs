@@ -60,8 +60,9 @@ where
 
     pub(super) fn swap_in<'g>(&'g self, key: K, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
         let mut value = value;
-        let read = self.load_read_only(guard);
-        if let Some(e) = read.m.get(&key) {
+        let seen = self.load_read_only(guard);
+        let found = seen.m.get(&key);
+        if let Some(e) = found {
             match e.try_swap(value, guard) {
                 Ok(previous) => {
                     if previous.is_none() {
@@ -73,9 +74,9 @@ where
             }
         }
         let mut locked = self.lock();
-        let read = self.load_read_only(guard);
+        let (read, found) = self.reread_locked(seen, found, &key, guard);
         self.locked_work(&mut locked, read);
-        let previous = if let Some(e) = read.m.get(&key) {
+        let previous = if let Some(e) = found {
             Self::revive_locked(&mut locked, key, e);
             e.swap_locked(value, guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
@@ -125,8 +126,9 @@ where
         guard: &'g Guard<'_>,
     ) -> (&'g V, bool) {
         let mut value = value;
-        let read = self.load_read_only(guard);
-        if let Some(e) = read.m.get(&key) {
+        let seen = self.load_read_only(guard);
+        let found = seen.m.get(&key);
+        if let Some(e) = found {
             match e.try_load_or_store(value, guard) {
                 Ok((actual, loaded)) => {
                     if !loaded {
@@ -138,9 +140,9 @@ where
             }
         }
         let mut locked = self.lock();
-        let read = self.load_read_only(guard);
+        let (read, found) = self.reread_locked(seen, found, &key, guard);
         self.locked_work(&mut locked, read);
-        let (actual, loaded) = if let Some(e) = read.m.get(&key) {
+        let (actual, loaded) = if let Some(e) = found {
             Self::revive_locked(&mut locked, key, e);
             Self::load_or_store_locked(e, value, guard)
         } else if let Some(e) = locked.dirty.as_ref().and_then(|d| d.get(&key)) {
