@@ -67,11 +67,12 @@
 //!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
 //! * **Values live inside the entry**, in one of two slots (`Entry { p, holds, slots }`),
 //!   where Go boxes every value (`interface{}`): a read then misses the cache once after the
-//!   bucket (bucket → entry+value, not bucket → entry → value), a new key costs one allocation,
-//!   and an overwrite none: it writes the free slot and swaps `p` to it, and the replaced slot
-//!   is free again once seize has reclaimed it. Only a key overwritten again before its previous
-//!   value was reclaimed gets a boxed value, as Go's. The price: an entry holds two `V`s (one
-//!   for zero-sized `V`), so store large values behind an `Arc` or `Box` of your own.
+//!   bucket (bucket → entry+value, not bucket → entry → value), a new key costs one
+//!   allocation, and an overwrite none: it writes the free slot and swaps `p` to it, and the
+//!   replaced slot is free again once seize has reclaimed it. Only a key overwritten again
+//!   before its previous value was reclaimed gets a boxed value, as Go's. The price: an entry
+//!   holds two `V`s (one for zero-sized `V`), so store large values behind an `Arc` or `Box` of
+//!   your own.
 //! * Beyond Go: [`SyncMap::len`], [`SyncMap::stats`], [`SyncMap::pin`] (zero-copy reads),
 //!   `Debug`, `FromIterator`, `Extend`, serde.
 //!
@@ -128,10 +129,11 @@
 //! `read.m`, then two dependent loads: the entry's pointer and the value it points to (in the
 //! entry itself, unless the key was overwritten faster than seize reclaims). No shared cache
 //! line is written, so readers scale. An overwrite of a key in the snapshot: claim the free slot
-//! (one RMW), write it, one CAS, and a retirement that takes a strong count of the entry (freed
-//! later by seize, which drops the value and frees the slot); no allocation. A new key: the mutex, two lookups and an insert into
-//! `dirty`, plus up to `2 × COPY_BUDGET` entries of a pending snapshot copy (Go pays the whole
-//! O(n) copy in the first new key after each promotion).
+//! (one RMW on the entry), write it, one CAS, and a retirement into the thread's seize batch
+//! (reclaimed later: the value dropped and the slot freed with one more RMW); no allocation. A
+//! new key: the mutex, two lookups and an insert into `dirty`, plus up to `2 × COPY_BUDGET`
+//! entries of a pending snapshot copy (Go pays the whole O(n) copy in the first new key after
+//! each promotion).
 //!
 //! # `len` under concurrency
 //!
@@ -449,23 +451,23 @@ impl<K, V, S> SyncMap<K, V, S> {
 
     /// Extends an entry found in `dirty` (under the mutex) to the guard's lifetime.
     fn detach<'g>(entry: &EntryRef<V>, _guard: &'g Guard<'_>) -> &'g Entry<V> {
-        // SAFETY: rule 2 of the essay: an `EntryRef` leaves `dirty` only through the collector (or a
-        // promotion, which moves it into the next snapshot), and `_guard` was active while we
-        // found the entry under the mutex, so the entry outlives `'g`.
+        // SAFETY: rule 2 of the essay: an `EntryRef` leaves `dirty` only through the collector
+        // (or a promotion, which moves it into the next snapshot), and `_guard` was active while
+        // we found the entry under the mutex, so the entry outlives `'g`.
         unsafe { &*EntryRef::as_ptr(entry) }
     }
 
     /// Retires an `EntryRef` removed from `dirty` and returns the entry, valid for the guard.
     fn retire_entry<'g>(entry: EntryRef<V>, guard: &'g Guard<'_>) -> &'g Entry<V> {
-        unsafe fn reclaim_arc<V>(ptr: *mut Entry<V>, _: &Collector) {
+        unsafe fn reclaim_entry_ref<V>(ptr: *mut Entry<V>, _: &Collector) {
             // SAFETY: `ptr` came from `EntryRef::into_raw` below and is released once.
             drop(unsafe { EntryRef::from_raw(ptr) });
         }
         let ptr = EntryRef::into_raw(entry);
-        // SAFETY: the `EntryRef` was just removed from `dirty` under the mutex, and this is the only
-        // release of it; `defer_retire` keeps it until `guard` is dropped.
+        // SAFETY: the `EntryRef` was just removed from `dirty` under the mutex, and this is the
+        // only release of it; `defer_retire` keeps it until `guard` is dropped.
         unsafe {
-            guard.defer_retire(ptr, reclaim_arc::<V>);
+            guard.defer_retire(ptr, reclaim_entry_ref::<V>);
             &*ptr
         }
     }
@@ -560,7 +562,8 @@ where
     }
 
     /// The locked half of [`entry_for`](Self::entry_for), out of line so that the lock-free
-    /// half inlines into every read. `seen` is the amended snapshot in which the lock-free half did not find `key`.
+    /// half inlines into every read. `seen` is the amended snapshot in which the lock-free half
+    /// did not find `key`.
     #[inline(never)]
     fn entry_for_locked<'g, Q>(
         &'g self,
