@@ -194,7 +194,9 @@ unsafe fn reclaim_slot<V, const I: usize>(entry: *mut Entry<V>, _collector: &Col
 /// A counted reference to an [`Entry`], shared by the snapshot and the dirty map: an `Arc`
 /// whose count shares a word with the slots' bits (see `Entry::holds`), so that a retired slot
 /// keeps the entry alive without touching the count.
-pub(crate) struct EntryRef<V>(NonNull<Entry<V>>);
+///
+/// The `PhantomData` tells drop check that dropping an `EntryRef` may drop `V`s (as `Arc`'s).
+pub(crate) struct EntryRef<V>(NonNull<Entry<V>>, PhantomData<Entry<V>>);
 
 // SAFETY: as `Arc<Entry<V>>`: the entry may be used and freed from any thread.
 unsafe impl<V: Send + Sync> Send for EntryRef<V> {}
@@ -215,7 +217,7 @@ impl<V> EntryRef<V> {
         // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
         // by the Release store of the snapshot that holds it.
         entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
-        EntryRef(NonNull::from(Box::leak(entry)))
+        EntryRef(NonNull::from(Box::leak(entry)), PhantomData)
     }
 
     /// The entry's address (as `Arc::as_ptr`).
@@ -236,7 +238,7 @@ impl<V> EntryRef<V> {
     /// `p` came from `into_raw`, and each such pointer is taken back once.
     pub(crate) unsafe fn from_raw(p: *mut Entry<V>) -> Self {
         // SAFETY: `into_raw` pointers are non-null.
-        EntryRef(unsafe { NonNull::new_unchecked(p) })
+        EntryRef(unsafe { NonNull::new_unchecked(p) }, PhantomData)
     }
 
     /// Whether both point at the same entry (as `Arc::ptr_eq`).
@@ -264,7 +266,7 @@ impl<V> Clone for EntryRef<V> {
             // use-after-free; abort instead.
             std::process::abort();
         }
-        EntryRef(self.0)
+        EntryRef(self.0, PhantomData)
     }
 }
 
