@@ -8,11 +8,13 @@
 //!
 //! * normally it is [`seize`]'s collector (the choice and its measurements are explained in
 //!   `sync_map/mod.rs`);
-//! * under `cfg(loom)` it is a trivially correct stand-in that frees nothing before the collector
-//!   itself is dropped. `seize` is not built for loom (its thread-locals and `membarrier` calls are
-//!   invisible to the model), and what loom must check is *our* entry state machine and promotion
-//!   protocol, not seize's internals. The stand-in still records every retirement, so a double
-//!   retirement or a leak still shows up as a double free or a leak.
+//! * under `cfg(loom)` it is a simple, conservative stand-in: a retired pointer is reclaimed
+//!   when no guard is active any more (or when the collector is dropped). `seize` is not built
+//!   for loom (its thread-locals and `membarrier` calls are invisible to the model), and what
+//!   loom must check is *our* entry state machine, slot reuse and promotion protocol, not
+//!   seize's internals. Reclaiming while the model runs lets loom explore slots freed and
+//!   claimed again between operations; every retirement is recorded, so a double retirement or
+//!   a leak still shows up as a double free or a leak.
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![warn(missing_debug_implementations, clippy::undocumented_unsafe_blocks)]
@@ -58,19 +60,31 @@ mod seize_reclaim {
 
 #[cfg(loom)]
 mod loom_reclaim {
-    use super::{AtomicPtr, Ordering};
-    use std::sync::Mutex;
+    use super::{AtomicPtr, Mutex, Ordering};
 
     /// Stand-in for the `seize::Guard` trait (the loom guard's methods are inherent).
     pub(crate) trait GuardApi {}
 
     type Reclaim = (*mut (), unsafe fn(*mut (), &Collector));
 
-    /// Loom stand-in for `seize::Collector`: retirement is deferred to the collector's drop.
-    /// Its list sits behind a `std` mutex on purpose: it is bookkeeping, not part of the model.
-    #[derive(Debug, Default)]
+    /// Loom stand-in for `seize::Collector`: a retired pointer is reclaimed once no guard is
+    /// active any more (when the last one drops), which is later than seize would, never
+    /// earlier: every guard that was active at a retirement has ended by then. So loom also
+    /// explores reclamation racing the map's operations (an entry's slot freed and claimed
+    /// again). The bookkeeping sits behind a loom mutex, so the model sees what seize's fences
+    /// guarantee: a guard entered after a reclamation sees every store made before the
+    /// retirement (without that edge, loom would let it load a freed snapshot pointer).
+    #[derive(Debug)]
     pub(crate) struct Collector {
-        retired: Mutex<Vec<Reclaim>>,
+        state: Mutex<State>,
+    }
+
+    #[derive(Debug)]
+    struct State {
+        /// Guards alive, on every thread.
+        active: usize,
+        /// Retired since the last time no guard was active.
+        retired: Vec<Reclaim>,
     }
 
     // SAFETY: the retired pointers are owned by the collector; the map's `Send`/`Sync` bounds
@@ -81,6 +95,7 @@ mod loom_reclaim {
 
     impl Collector {
         pub(crate) fn enter(&self) -> Guard<'_> {
+            self.state.lock().unwrap().active += 1;
             Guard { collector: self }
         }
 
@@ -90,7 +105,22 @@ mod loom_reclaim {
             // SAFETY: only the pointee type is erased; the function is called with the same
             // pointer it was given, cast back to `*mut T`.
             let reclaim: unsafe fn(*mut (), &Collector) = unsafe { std::mem::transmute(reclaim) };
-            self.retired.lock().unwrap().push((ptr.cast(), reclaim));
+            self.state
+                .lock()
+                .unwrap()
+                .retired
+                .push((ptr.cast(), reclaim));
+        }
+
+        /// Runs the reclaimers of `batch`.
+        ///
+        /// # Safety
+        /// Nothing in `batch` is reachable: every guard active at its retirement has ended.
+        unsafe fn reclaim(&self, batch: Vec<Reclaim>) {
+            for (ptr, reclaim) in batch {
+                // SAFETY: per the contract, and each pointer was retired once.
+                unsafe { reclaim(ptr, self) };
+            }
         }
     }
 
@@ -98,14 +128,12 @@ mod loom_reclaim {
         fn drop(&mut self) {
             // Reclaimers may retire more (a snapshot drops entries); loop until quiet.
             loop {
-                let batch = std::mem::take(&mut *self.retired.lock().unwrap());
+                let batch = std::mem::take(&mut self.state.lock().unwrap().retired);
                 if batch.is_empty() {
                     break;
                 }
-                for (ptr, reclaim) in batch {
-                    // SAFETY: `&mut self`: no guard is alive, so nothing retired is reachable.
-                    unsafe { reclaim(ptr, self) };
-                }
+                // SAFETY: `&mut self`: no guard is alive, so nothing retired is reachable.
+                unsafe { self.reclaim(batch) };
             }
         }
     }
@@ -114,6 +142,23 @@ mod loom_reclaim {
     #[derive(Debug)]
     pub(crate) struct Guard<'a> {
         collector: &'a Collector,
+    }
+
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            let batch = {
+                let mut state = self.collector.state.lock().unwrap();
+                state.active -= 1;
+                if state.active == 0 {
+                    std::mem::take(&mut state.retired)
+                } else {
+                    Vec::new()
+                }
+            };
+            // SAFETY: the list was taken when no guard was active, so every guard active at
+            // each retirement in it has ended; what was retired after is not in it.
+            unsafe { self.collector.reclaim(batch) };
+        }
     }
 
     impl Guard<'_> {
@@ -160,6 +205,11 @@ mod loom_reclaim {
 
     /// A new collector for one map.
     pub(crate) fn new_collector(_batch_size: usize) -> Collector {
-        Collector::default()
+        Collector {
+            state: Mutex::new(State {
+                active: 0,
+                retired: Vec::new(),
+            }),
+        }
     }
 }
