@@ -62,8 +62,29 @@ mod seize_reclaim {
 mod loom_reclaim {
     use super::{AtomicPtr, Mutex, Ordering};
 
-    /// Stand-in for the `seize::Guard` trait (the loom guard's methods are inherent).
-    pub(crate) trait GuardApi {}
+    /// Stand-in for the `seize::Guard` trait: the methods the map calls, with seize's meaning.
+    pub(crate) trait GuardApi {
+        /// As `seize::Guard::thread_id`.
+        fn thread_id(&self) -> usize;
+        /// As `seize::Guard::protect`.
+        fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T;
+        /// As `seize::Guard::swap`.
+        fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T;
+        /// As `seize::Guard::compare_exchange`.
+        fn compare_exchange<T>(
+            &self,
+            ptr: &AtomicPtr<T>,
+            current: *mut T,
+            new: *mut T,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<*mut T, *mut T>;
+        /// As `seize::Guard::defer_retire`.
+        ///
+        /// # Safety
+        /// As `seize::Guard::defer_retire`.
+        unsafe fn defer_retire<T>(&self, ptr: *mut T, reclaim: unsafe fn(*mut T, &Collector));
+    }
 
     type Reclaim = (*mut (), unsafe fn(*mut (), &Collector));
 
@@ -161,18 +182,17 @@ mod loom_reclaim {
         }
     }
 
-    impl Guard<'_> {
-        /// As `seize::Guard::thread_id`; one id is enough for the stand-in.
-        pub(crate) fn thread_id(&self) -> usize {
-            0
+    impl GuardApi for Guard<'_> {
+        fn thread_id(&self) -> usize {
+            0 // one id is enough for the stand-in
         }
-        pub(crate) fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T {
+        fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T {
             ptr.load(order)
         }
-        pub(crate) fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T {
+        fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T {
             ptr.swap(new, order)
         }
-        pub(crate) fn compare_exchange<T>(
+        fn compare_exchange<T>(
             &self,
             ptr: &AtomicPtr<T>,
             current: *mut T,
@@ -182,13 +202,7 @@ mod loom_reclaim {
         ) -> Result<*mut T, *mut T> {
             ptr.compare_exchange(current, new, success, failure)
         }
-        /// # Safety
-        /// As `seize::Guard::defer_retire`.
-        pub(crate) unsafe fn defer_retire<T>(
-            &self,
-            ptr: *mut T,
-            reclaim: unsafe fn(*mut T, &Collector),
-        ) {
+        unsafe fn defer_retire<T>(&self, ptr: *mut T, reclaim: unsafe fn(*mut T, &Collector)) {
             // SAFETY: forwarded contract.
             unsafe { self.collector.retire(ptr, reclaim) }
         }
