@@ -1,0 +1,77 @@
+//! Where the time of a remove-all goes: the cost of one `remove`, in each of `PARTS` equal
+//! slices of emptying a map of N entries in insertion order, for gomap and hashbrown (both with
+//! gomap's hasher), interleaved slice by slice in one process so the machine's drift hits both.
+//!
+//! ```text
+//! cargo run --release --example remove_phases -- [N] [PARTS]   # defaults 100_000 and 32
+//! ```
+//!
+//! gomap's last slices include its automatic shrink (it starts when the map falls under 1/16 of
+//! its array's capacity and merges the old buckets a few per remove, as a growth does), which
+//! hashbrown does not do; its first slices include the piecemeal release of the array the fill's
+//! last growth left behind. The rows of the last of three rounds are printed, in ns per remove.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use gomap::DefaultHashBuilder;
+
+/// The keys of the harness (`gomap bench`): the splitmix64 finaliser of the index.
+fn key(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn arg(i: usize, default: u64, what: &str) -> u64 {
+    match std::env::args().nth(i) {
+        None => default,
+        Some(s) => s.replace('_', "").parse().unwrap_or_else(|_| {
+            eprintln!("remove_phases: {what} must be a positive integer, got {s:?}");
+            std::process::exit(2)
+        }),
+    }
+}
+
+fn main() {
+    let n = arg(1, 100_000, "N");
+    let parts = arg(2, 32, "PARTS");
+    if n == 0 || parts == 0 || parts > n {
+        eprintln!("remove_phases: need 0 < PARTS <= N (got N = {n}, PARTS = {parts})");
+        std::process::exit(2);
+    }
+    let mut rows = (Vec::new(), Vec::new());
+    for _round in 0..3 {
+        let mut gomap: gomap::HashMap<u64, u64> = gomap::HashMap::new();
+        let mut hashbrown: hashbrown::HashMap<u64, u64, DefaultHashBuilder> =
+            hashbrown::HashMap::default();
+        for i in 0..n {
+            gomap.insert(key(i), i);
+            hashbrown.insert(key(i), i);
+        }
+        rows = (Vec::new(), Vec::new());
+        for p in 0..parts {
+            let (from, to) = (p * n / parts, (p + 1) * n / parts);
+            let t = Instant::now();
+            for i in from..to {
+                black_box(gomap.remove(&key(i)));
+            }
+            rows.0.push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
+            let t = Instant::now();
+            for i in from..to {
+                black_box(hashbrown.remove(&key(i)));
+            }
+            rows.1.push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
+        }
+        assert!(gomap.is_empty() && hashbrown.is_empty());
+    }
+    let show = |name: &str, row: &[f64]| {
+        let cells: Vec<String> = row.iter().map(|ns| format!("{ns:.0}")).collect();
+        let total: f64 = row.iter().sum::<f64>() / row.len() as f64;
+        println!("{name:<9} mean {total:>5.1} | {}", cells.join(" "));
+    };
+    println!("ns per remove in each 1/{parts} of emptying {n} entries (last of 3 rounds):");
+    show("gomap", &rows.0);
+    show("hashbrown", &rows.1);
+}
