@@ -57,12 +57,14 @@ fn main() {
             for i in from..to {
                 black_box(gomap.remove(&key(i)));
             }
-            rows.0.push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
+            rows.0
+                .push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
             let t = Instant::now();
             for i in from..to {
                 black_box(hashbrown.remove(&key(i)));
             }
-            rows.1.push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
+            rows.1
+                .push(t.elapsed().as_nanos() as f64 / (to - from) as f64);
         }
         assert!(gomap.is_empty() && hashbrown.is_empty());
     }
