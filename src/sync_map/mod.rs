@@ -281,6 +281,11 @@ struct Locked<K, V, S> {
 /// reclaims in batches, so this can take a while on a map that is rarely written). Every value
 /// is dropped exactly once, and all of them by the time the map is dropped.
 ///
+/// Reclamation runs inside whichever operation (on any thread) ends the batch's last reader,
+/// or in the map's drop. If a value's `Drop` panics there, the panic comes out of that call; the
+/// map stays consistent and usable and nothing is dropped twice, but seize abandons the rest of
+/// that batch, so the values retired with the panicking one are leaked.
+///
 /// # `Send` and `Sync`
 ///
 /// The map is `Send` when `K`, `V` and `S` are, and `Sync` when they are `Send + Sync`: values
