@@ -222,7 +222,9 @@ fn value_drop_panicking_during_reclamation() {
     assert_eq!(map.len(), 10);
     for k in 0..10 {
         let pinned = map.pin();
-        let v = pinned.get(&k).expect("every key still holds its last value");
+        let v = pinned
+            .get(&k)
+            .expect("every key still holds its last value");
         assert_eq!(v.id % 10, k);
     }
     map.store(
