@@ -66,10 +66,14 @@ mod loom_reclaim {
     pub(crate) trait GuardApi {
         /// As `seize::Guard::thread_id`.
         fn thread_id(&self) -> usize;
-        /// As `seize::Guard::protect`.
-        fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T;
+        /// As `seize::Guard::protect` (a plain load: the stand-in protects by guard count).
+        fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T {
+            ptr.load(order)
+        }
         /// As `seize::Guard::swap`.
-        fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T;
+        fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T {
+            ptr.swap(new, order)
+        }
         /// As `seize::Guard::compare_exchange`.
         fn compare_exchange<T>(
             &self,
@@ -78,7 +82,9 @@ mod loom_reclaim {
             new: *mut T,
             success: Ordering,
             failure: Ordering,
-        ) -> Result<*mut T, *mut T>;
+        ) -> Result<*mut T, *mut T> {
+            ptr.compare_exchange(current, new, success, failure)
+        }
         /// As `seize::Guard::defer_retire`.
         ///
         /// # Safety
@@ -185,22 +191,6 @@ mod loom_reclaim {
     impl GuardApi for Guard<'_> {
         fn thread_id(&self) -> usize {
             0 // one id is enough for the stand-in
-        }
-        fn protect<T>(&self, ptr: &AtomicPtr<T>, order: Ordering) -> *mut T {
-            ptr.load(order)
-        }
-        fn swap<T>(&self, ptr: &AtomicPtr<T>, new: *mut T, order: Ordering) -> *mut T {
-            ptr.swap(new, order)
-        }
-        fn compare_exchange<T>(
-            &self,
-            ptr: &AtomicPtr<T>,
-            current: *mut T,
-            new: *mut T,
-            success: Ordering,
-            failure: Ordering,
-        ) -> Result<*mut T, *mut T> {
-            ptr.compare_exchange(current, new, success, failure)
         }
         unsafe fn defer_retire<T>(&self, ptr: *mut T, reclaim: unsafe fn(*mut T, &Collector)) {
             // SAFETY: forwarded contract.
