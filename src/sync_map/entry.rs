@@ -52,6 +52,12 @@ const _: () = assert!(
 /// Invariant: every `Entry` is allocated by [`EntryRef::new`] (a `Box`) and freed by whoever
 /// brings `holds` to zero: the entry stays allocated while an [`EntryRef`] points at it *or* a
 /// slot is taken, so a retired slot keeps its entry alive without a reference count of its own.
+///
+/// `repr(C)` keeps the fields a read touches first: `p`, then the slot it points to. An entry
+/// (32 bytes for 8-byte values) sits at a 16-byte boundary of the heap, so with `holds` between
+/// them a quarter of the entries would have `p` and both slots on different cache lines; in
+/// this order `p` and slot 0 always share one, and slot 1 only misses it for one entry in four.
+#[repr(C)]
 pub(crate) struct Entry<V> {
     /// The entry's state (Go's `entry.p`). It holds one of three kinds of pointer:
     ///
@@ -81,6 +87,10 @@ pub(crate) struct Entry<V> {
     /// once, by the thread whose RMW removed it; the value current when the last [`EntryRef`]
     /// goes is dropped by that `EntryRef`'s drop.
     p: AtomicPtr<V>,
+    /// Values stored in the entry itself: an overwrite then allocates nothing, and a read
+    /// follows bucket → entry instead of bucket → entry → box. Zero-sized values use slot 0
+    /// only (all slots share one address), later ones go to (non-allocating) boxes.
+    slots: [UnsafeCell<MaybeUninit<V>>; SLOTS],
     /// What keeps the entry allocated, in one word so that one RMW settles who frees it.
     /// Bit `i` (below `SLOTS`) is set while slot `i` is taken: claimed by a writer, holding the
     /// current value, or holding a replaced value that is retired but not yet reclaimed. Above
@@ -90,10 +100,6 @@ pub(crate) struct Entry<V> {
     /// it (set with an Acquire RMW that succeeds only on a clear bit; cleared with Release after
     /// the value is dropped or moved out). The RMW that brings `holds` to zero frees the entry.
     holds: AtomicUsize,
-    /// Values stored in the entry itself: an overwrite then allocates nothing, and a read
-    /// follows bucket → entry instead of bucket → entry → box. Zero-sized values use slot 0
-    /// only (all slots share one address), later ones go to (non-allocating) boxes.
-    slots: [UnsafeCell<MaybeUninit<V>>; SLOTS],
     /// The entry owns `V`s (for drop check and auto traits).
     _owns: PhantomData<Box<V>>,
 }
