@@ -107,10 +107,10 @@ pub(crate) struct Entry<V> {
 // SAFETY: the entry owns `V`s, which may be dropped on whichever thread releases it: `V: Send`.
 unsafe impl<V: Send> Send for Entry<V> {}
 
-// SAFETY: threads share `&V` through `load`: `V: Sync`; a value written by one thread may be
-// dropped by another (reclamation runs anywhere): `V: Send`. The slots' `UnsafeCell`s are
-// written only by the thread that claimed the slot through `holds`, and read only through `p`
-// after a Release/Acquire publication.
+// The slots' `UnsafeCell`s are written only by the thread that claimed the slot through
+// `holds`, and read only through `p` after a Release/Acquire publication.
+// SAFETY: threads share `&V` through `load` (`V: Sync`); a value written by one thread may be
+// dropped by another, as reclamation runs anywhere (`V: Send`); the slots as said above.
 unsafe impl<V: Send + Sync> Sync for Entry<V> {}
 
 /// A value placed into an entry's free slot (or into a box when none is free) but not yet
