@@ -154,6 +154,38 @@ fn mass_delete_shrinks_incrementally_without_thrashing() {
 }
 
 #[test]
+fn removes_never_start_a_shrink_and_the_next_insert_does() {
+    let mut map = HashMap::new();
+    for k in 0..100_000u64 {
+        map.insert(k, k);
+    }
+    map.finish_growth();
+    let big = map.stats().b;
+    // Down to 1 % and then to nothing: removes pay no shrink, as in hashbrown and std.
+    for k in 0..100_000u64 {
+        map.remove(&k);
+        assert!(!map.stats().growing, "remove of {k} started a resize");
+    }
+    assert_eq!(map.stats().b, big);
+    map.check_invariants().unwrap();
+
+    // The first insert starts an incremental shrink; inserts arriving while its sweep runs
+    // (one old bucket each at the slowest) never push the new array past the load factor,
+    // although no growth can start until the sweep ends.
+    map.insert(1 << 40, 0);
+    let s = map.stats();
+    assert!(s.growing && s.old_b == Some(big) && s.b < big, "{s:?}");
+    let mut k = 1u64 << 40;
+    while map.stats().growing {
+        k += 1;
+        map.insert(k, k);
+        assert!(map.stats().load_factor <= 6.5, "{:?}", map.stats());
+    }
+    map.check_invariants().unwrap();
+    assert!((1u64 << 40..=k).all(|key| map.contains_key(&key)));
+}
+
+#[test]
 fn with_capacity_is_never_shrunk_below_automatically() {
     let mut map = HashMap::with_capacity(10_000);
     let b = map.stats().b;

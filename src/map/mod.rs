@@ -279,7 +279,7 @@ impl<K, V, S> HashMap<K, V, S> {
             if !f(key, value) {
                 // SAFETY: `current_head` is the head of the chain holding `slot`. Erasing only
                 // rewrites tophash bytes of this chain, so the iterator stays valid.
-                drop(unsafe { self.raw.erase_no_shrink(iter.current_head(), slot) });
+                drop(unsafe { self.raw.erase(iter.current_head(), slot) });
             }
         }
         self.raw.maybe_start_shrink();

@@ -1,10 +1,10 @@
-//! Growth: `hash_grow`, `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
+//! Growth: `start_resize` (Go's `hashGrow`), `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
 //! the resizes Go lacks (several levels at once, and shrinking).
 
 use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, BUCKET_CNT};
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
-use super::{over_load_factor, RawMap, Slot};
+use super::{RawMap, Slot};
 
 /// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
@@ -84,15 +84,8 @@ impl Plan {
 }
 
 impl<K, V> RawMap<K, V> {
-    /// Starts a growth (Go's `hashGrow`): doubling when over the load factor, else a
-    /// same-size growth that compacts the overflow chains. Moves nothing.
-    pub(super) fn hash_grow(&mut self) {
-        let b = self.b();
-        let bigger = over_load_factor(self.count + 1, b);
-        self.start_resize(if bigger { b + 1 } else { b });
-    }
-
-    /// Installs a new array of 2^`new_b` buckets and keeps the current one as `oldbuckets`.
+    /// Installs a new array of 2^`new_b` buckets and keeps the current one as `oldbuckets`
+    /// (Go's `hashGrow`, with the size chosen by the caller). Moves nothing.
     pub(super) fn start_resize(&mut self, new_b: u8) {
         debug_assert!(!self.growing());
         assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");

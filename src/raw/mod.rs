@@ -26,7 +26,7 @@
 //! # Growth (Go's `hashGrow` / `growWork` / `evacuate`)
 //!
 //! When an insert of a new key would push the load past 13/2 entries per bucket, or when the
-//! chains hold as many overflow buckets as main buckets, [`RawMap::hash_grow`] allocates a new
+//! chains hold as many overflow buckets as main buckets, [`RawMap::start_resize`] allocates a new
 //! array (twice as large, or the same size to compact the chains) and keeps the current one
 //! as `oldbuckets`. It moves nothing. From then on every insert first *evacuates* the old
 //! bucket its key maps to, plus the old bucket at `nevacuate` (every remove, the next two at
@@ -77,18 +77,23 @@ pub use tophash::{tophash, MIN_TOP_HASH};
 const LOAD_FACTOR_NUM: usize = 13;
 const LOAD_FACTOR_DEN: usize = 2;
 /// An automatic shrink starts once the load falls below 1/16 of the growth threshold, and
-/// goes in one step to the smallest array that keeps the load at most 1/2 of it
-/// ([`SHRINK_TARGET_MULTIPLIER`]): the map must then double before it grows again, so an
-/// insert/remove pattern at the boundary cannot bounce between growing and shrinking.
+/// only at an insert (or at the end of `retain`), never at a remove; it goes to the smallest
+/// array that keeps the load at most 1/2 of the threshold ([`SHRINK_TARGET_MULTIPLIER`]) and
+/// leaves room for the inserts its sweep may take ([`RawMap::shrink_target`]), so the map must double before it grows again and an insert/remove pattern at the boundary
+/// cannot bounce between growing and shrinking.
 ///
-/// Why this late and this deep: a shrink visits every old bucket and faults in a fresh
-/// array, so a map being emptied pays for every shrink it goes through, and hashbrown and
-/// std never shrink on `remove` at all. The first policy (start at 1/8, halve) made the last
-/// eighth of a remove-all at 10^5 entries cost 113 ns per remove against 13 for the rest;
-/// with this one those removes cost 78 ns, and `gomap bench --quick --filter remove` went
-/// from 0.30x / 0.26x hashbrown's throughput to 0.40x / 0.31x at 10^3 / 10^5. The price: a
-/// map emptied to just above the trigger keeps up to 16x the buckets its entries need;
-/// `shrink_to_fit` returns them at once.
+/// Why at an insert: a shrink visits every old bucket, faults in a fresh array and returns the
+/// old one's pages to the OS, and a map being emptied by removes would pay all of that while
+/// it empties (hashbrown and std never shrink on `remove`; CPython's dict likewise resizes
+/// only when an insert needs room). Started from removes, the last sixteenth of a remove-all
+/// at 10^5 entries cost 176 ns per remove against 12-15 ns for the rest, and the shrink made
+/// up about 40 % of the whole remove-all (`cargo run --release --example remove_phases --
+/// 100_000 16`). A map emptied and then written again starts shrinking at its first insert;
+/// one emptied and left alone keeps its array until then, or until `shrink_to_fit`.
+///
+/// Why this late (1/16): each shrink visits every old bucket, so a map that keeps shrinking
+/// pays for every intermediate array; the price is that a map emptied to just above the
+/// trigger keeps up to 16x the buckets its entries need.
 const SHRINK_DIVISOR: usize = 16;
 /// An automatic shrink sizes the new array for this many times the current count.
 const SHRINK_TARGET_MULTIPLIER: usize = 2;
@@ -449,14 +454,14 @@ impl<K, V> RawMap<K, V> {
             }
         }
         // The key is absent. Past the load factor, or with too many overflow buckets, start a
-        // growth and find the slot again in the new array (Go's `goto again`).
-        if !self.growing()
-            && (over_load_factor(self.count + 1, self.b())
-                || too_many_overflow_buckets(self.noverflow, self.b()))
-        {
-            self.hash_grow();
-            self.grow_work(hash, hasher);
-            return Err(self.find_insert_slot(self.write_head(hash)));
+        // growth (or, in a map that has become nearly empty, a shrink) and find the slot again
+        // in the new array (Go's `goto again`).
+        if !self.growing() {
+            if let Some(new_b) = self.resize_for_insert() {
+                self.start_resize(new_b);
+                self.grow_work(hash, hasher);
+                return Err(self.find_insert_slot(self.write_head(hash)));
+            }
         }
         match free {
             Some(slot) => Err(slot),
@@ -473,6 +478,22 @@ impl<K, V> RawMap<K, V> {
     fn write_head(&self, hash: u64) -> Bucket<K, V> {
         let buckets = self.buckets.as_ref().expect("allocated by prepare_write");
         buckets.bucket(hash as usize & buckets.mask())
+    }
+
+    /// The B a new array should have before a new key goes in, if the current one needs
+    /// replacing (not growing): Go's `hashGrow` choice of doubling when over the load factor,
+    /// else a same-size growth when the chains hold too many overflow buckets; beyond Go, a
+    /// shrink when the map has become much emptier than its array.
+    #[inline]
+    fn resize_for_insert(&self) -> Option<u8> {
+        let b = self.b();
+        if over_load_factor(self.count + 1, b) {
+            Some(b + 1)
+        } else if too_many_overflow_buckets(self.noverflow, b) {
+            Some(b)
+        } else {
+            self.shrink_target()
+        }
     }
 
     /// The first empty slot of a live chain, chaining an overflow bucket if it is full.
@@ -554,29 +575,13 @@ impl<K, V> RawMap<K, V> {
 
     /// Removes the pair in a full slot of the chain starting at `head` (Go's `mapdelete`
     /// tail: mark `emptyOne`, then turn a trailing run of `emptyOne` into `emptyRest`).
-    /// May start an automatic shrink.
+    /// Never starts a shrink (see [`SHRINK_DIVISOR`]).
     ///
     /// # Safety
     /// `slot` is full, in the live chain starting at `head`, and the map was not written since
     /// it was found.
     #[inline]
     pub(crate) unsafe fn erase(&mut self, head: Bucket<K, V>, slot: Slot<K, V>) -> (K, V) {
-        // SAFETY: forwarded from the caller.
-        let pair = unsafe { self.erase_no_shrink(head, slot) };
-        self.maybe_start_shrink();
-        pair
-    }
-
-    /// [`RawMap::erase`] without the automatic shrink (for `retain`, which walks the chains).
-    ///
-    /// # Safety
-    /// As for [`RawMap::erase`].
-    #[inline]
-    pub(crate) unsafe fn erase_no_shrink(
-        &mut self,
-        head: Bucket<K, V>,
-        slot: Slot<K, V>,
-    ) -> (K, V) {
         let Slot {
             mut bucket,
             mut index,
@@ -663,20 +668,28 @@ impl<K, V> RawMap<K, V> {
         unsafe { self.erase(self.write_head(hash), slot) }
     }
 
-    /// Starts a shrink when the map has become much emptier than its array (Go never shrinks).
+    /// The B of an automatic shrink, when the map has become much emptier than its array (Go
+    /// never shrinks): room for twice the entries (the hysteresis of [`SHRINK_DIVISOR`]), and
+    /// for the inserts that may arrive before the sweep of the old array ends (one old bucket
+    /// per insert at the slowest), so the new array cannot overfill while no growth can start.
+    /// Never below the capacity the user asked for.
     #[inline]
-    pub(crate) fn maybe_start_shrink(&mut self) {
+    fn shrink_target(&self) -> Option<u8> {
         let b = self.b();
-        if b > self.min_b
-            && !self.growing()
-            && self.count < capacity_of(b) / SHRINK_DIVISOR
-            && b > 0
-        {
-            // Down to the size that leaves the load at most 1/2 of the growth threshold, in
-            // one go (see `SHRINK_DIVISOR`): intermediate sizes would each visit every old
-            // bucket again.
-            let target = b_for_capacity(self.count.saturating_mul(SHRINK_TARGET_MULTIPLIER));
-            self.start_resize(target.clamp(self.min_b, b - 1));
+        if b <= self.min_b || self.count >= capacity_of(b) / SHRINK_DIVISOR {
+            return None;
+        }
+        let room = (self.count * SHRINK_TARGET_MULTIPLIER).max(self.count + (1 << b));
+        Some(b_for_capacity(room).clamp(self.min_b, b - 1))
+    }
+
+    /// Starts an automatic shrink if [`RawMap::shrink_target`] asks for one (for `retain`,
+    /// which may have removed most entries at once).
+    pub(crate) fn maybe_start_shrink(&mut self) {
+        if !self.growing() {
+            if let Some(new_b) = self.shrink_target() {
+                self.start_resize(new_b);
+            }
         }
     }
 
