@@ -40,7 +40,8 @@
 //! - Iterators borrow the map, so they need not survive writes: they walk old and new arrays
 //!   directly instead of rehashing keys (see `raw/iter.rs`).
 //! - Maps shrink: `shrink_to_fit`, and automatically (incrementally, with hysteresis) from
-//!   the first insert after mass deletes; `finish_growth` completes a growth that would otherwise wait for writes.
+//!   the first insert after mass deletes; `finish_growth` completes a growth that would
+//!   otherwise wait for writes.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(

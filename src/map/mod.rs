@@ -519,7 +519,9 @@ where
     }
 
     /// Removes a key, returning its value. While growing, this evacuates a little first, as
-    /// every write does.
+    /// every write does. A remove never starts a shrink, so emptying a map costs no more than
+    /// the removes: once the map is far emptier than its array (under 1/16 of its capacity),
+    /// the next insert starts an incremental shrink; `shrink_to_fit` shrinks at once.
     ///
     /// ```
     /// let mut map: gomap::HashMap<_, _> = [(1, 'a')].into_iter().collect();
