@@ -116,14 +116,20 @@ fn same_size_growth_compacts_overflow_chains() {
     assert!(keys(1).all(|k| map.get(&k) == Some(&k)));
 }
 
-#[test]
-fn mass_delete_shrinks_incrementally_without_thrashing() {
+/// A map of keys `0..n` (value = key) grown by inserts, growth finished, and its B.
+fn grown_map(n: u64) -> (HashMap<u64, u64>, u8) {
     let mut map = HashMap::new();
-    for k in 0..100_000u64 {
+    for k in 0..n {
         map.insert(k, k);
     }
     map.finish_growth();
-    let big = map.stats().b;
+    let b = map.stats().b;
+    (map, b)
+}
+
+#[test]
+fn mass_delete_shrinks_incrementally_without_thrashing() {
+    let (mut map, big) = grown_map(100_000);
     for k in 0..99_000u64 {
         map.remove(&k);
     }
@@ -155,12 +161,7 @@ fn mass_delete_shrinks_incrementally_without_thrashing() {
 
 #[test]
 fn removes_never_start_a_shrink_and_the_next_insert_does() {
-    let mut map = HashMap::new();
-    for k in 0..100_000u64 {
-        map.insert(k, k);
-    }
-    map.finish_growth();
-    let big = map.stats().b;
+    let (mut map, big) = grown_map(100_000);
     // Down to 1 % and then to nothing: removes pay no shrink, as in hashbrown and std.
     for k in 0..100_000u64 {
         map.remove(&k);
