@@ -27,6 +27,9 @@ const CHURN_ROUNDS: u64 = 200_000;
 const STATS_EVERY_INSERT_UP_TO: usize = 4096;
 /// Entries kept by the churn section: a small map, so its overflow buckets add up quickly.
 const CHURN_LEN: u64 = 48;
+/// Entries of the shrink section's map before its mass delete, and after it.
+const SHRINK_LEN: u64 = 20_000;
+const SHRINK_KEEP: u64 = 200;
 
 /// Options of the tour.
 #[derive(Debug)]
@@ -55,6 +58,7 @@ pub fn run(opts: &TourOptions) {
     lookup(&map, opts);
     delete(&mut map);
     same_size_growth(opts.seed);
+    shrink(opts.seed);
     sync::run(opts.seed);
 }
 
@@ -647,5 +651,133 @@ fn same_size_growth(seed: u64) {
                 String::new()
             }
         ),
+    }
+}
+
+/// Section 5: beyond Go, a mass delete and the insert that then starts an incremental shrink.
+fn shrink(seed: u64) {
+    heading("5. Beyond Go: shrinking after a mass delete");
+    crate::outln!(
+        "  Go's maps never shrink. gomap's do, incrementally like a growth. A remove never starts a\n  \
+         shrink, so emptying a map costs only its removes; but once the map holds under 1/16 of\n  \
+         what its array can, the next insert starts one: a smaller array, sized for twice the\n  \
+         entries and for the inserts its sweep may take, into which every later write merges a\n  \
+         few old buckets (oldB = the array being drained)."
+    );
+    let mut map: TourMap = HashMap::with_hasher(FixedState::with_seed(seed));
+    // Keys from yet another part of the stream, so this map starts fresh.
+    let base = 2u64 << 40;
+    for i in 0..SHRINK_LEN {
+        map.insert(keys::key(seed, base + i), i);
+    }
+    map.finish_growth();
+    let mut table = Table::new([
+        "writes",
+        "len",
+        "B",
+        "buckets",
+        "oldB",
+        "evacuated",
+        "KiB",
+        "event",
+    ]);
+    let row = |table: &mut Table, writes: u64, s: &MapStats, event: Cell| {
+        let (old_b, evacuated) = match s.old_b {
+            Some(old) => (
+                old.to_string(),
+                format!("{}/{}", s.evacuated, 1usize << old),
+            ),
+            None => ("-".into(), "-".into()),
+        };
+        table.row(vec![
+            writes.to_string().into(),
+            s.len.to_string().into(),
+            s.b.to_string().into(),
+            s.buckets.to_string().into(),
+            old_b.into(),
+            evacuated.into(),
+            (s.memory_bytes / 1024).to_string().into(),
+            event,
+        ]);
+    };
+    let full = map.stats();
+    row(&mut table, 0, &full, format!("{SHRINK_LEN} entries").into());
+    let removes = SHRINK_LEN - SHRINK_KEEP;
+    for i in 0..removes {
+        map.remove(&keys::key(seed, base + i));
+    }
+    let emptied = map.stats();
+    row(
+        &mut table,
+        removes,
+        &emptied,
+        format!("{removes} removes: no resize").into(),
+    );
+    let mut writes = removes;
+    let mut next_key = base + SHRINK_LEN;
+    let mut insert = |map: &mut TourMap, writes: &mut u64| {
+        map.insert(keys::key(seed, next_key), next_key);
+        next_key += 1;
+        *writes += 1;
+        map.stats()
+    };
+    let started = insert(&mut map, &mut writes);
+    match started.old_b {
+        Some(old) if started.b < old => row(
+            &mut table,
+            writes,
+            &started,
+            Cell::styled(
+                format!("1 insert: shrink starts, B {old} -> {}", started.b),
+                Style::Yellow,
+            ),
+        ),
+        _ => row(&mut table, writes, &started, "1 insert".into()),
+    }
+    // A row at each quarter of the sweep, then when it is done.
+    let mut shown_quarter = 0;
+    let mut s = started.clone();
+    while s.growing {
+        s = insert(&mut map, &mut writes);
+        let old_len = 1usize << s.old_b.unwrap_or(s.b);
+        let quarter = if s.growing {
+            4 * s.evacuated / old_len
+        } else {
+            4
+        };
+        if quarter > shown_quarter && quarter < 4 {
+            shown_quarter = quarter;
+            row(
+                &mut table,
+                writes,
+                &s,
+                format!("{}/4 swept", quarter).into(),
+            );
+        }
+    }
+    row(
+        &mut table,
+        writes,
+        &s,
+        Cell::styled("shrink done: old array freed", Style::Green),
+    );
+    table.print();
+    crate::outln!(
+        "  The {removes} removes left B = {} and {} KiB; the {} inserts after them swept the old\n  \
+         array into 2^{} buckets: {} KiB for {} entries ({:.1} bytes each, {:.1} before).",
+        emptied.b,
+        emptied.memory_bytes / 1024,
+        writes - removes,
+        s.b,
+        s.memory_bytes / 1024,
+        s.len,
+        s.bytes_per_entry().unwrap_or(0.0),
+        emptied.bytes_per_entry().unwrap_or(0.0)
+    );
+    if let Err(e) = map.check_invariants() {
+        crate::outln!(
+            "  {}",
+            paint(&format!("invariant check failed: {e}"), Style::Red)
+        );
     }
 }

@@ -175,6 +175,44 @@ fn tour_shows_real_and_consistent_growth() {
     assert!(text.contains("== 4. Same-size growth under churn =="));
 }
 
+#[test]
+fn tour_shows_a_shrink_started_by_an_insert_after_a_mass_delete() {
+    let text = stdout(&gomap(&["tour", "--keys", "100", "--color", "never"]));
+    let section = text
+        .split("== 5. Beyond Go: shrinking after a mass delete ==")
+        .nth(1)
+        .expect("shrink section")
+        .split("== 6.")
+        .next()
+        .unwrap();
+    // writes, len, B, buckets, oldB, evacuated, KiB, event...
+    let rows: Vec<Vec<&str>> = section
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("writes"))
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let num = |r: &[&str], i: usize| r[i].parse::<usize>().unwrap_or_else(|_| panic!("{r:?}"));
+    let (full, emptied, started, done) = (&rows[0], &rows[1], &rows[2], rows.last().expect("rows"));
+    let big = num(full, 2);
+    assert_eq!((num(full, 1), full[4]), (20_000, "-"), "{full:?}");
+    // The removes resize nothing; the insert after them starts the shrink.
+    assert_eq!(
+        (num(emptied, 1), num(emptied, 2), emptied[4]),
+        (200, big, "-")
+    );
+    assert_eq!(num(started, 0), num(emptied, 0) + 1, "{started:?}");
+    assert_eq!(num(started, 4), big, "{started:?}");
+    assert!(num(started, 2) < big && started[7..].join(" ").contains("shrink starts"));
+    // Later writes finish it: one old array fewer, and less memory than before the shrink.
+    assert!(done[7..].join(" ").contains("shrink done"), "{done:?}");
+    assert_eq!((done[4], num(done, 2)), ("-", num(started, 2)), "{done:?}");
+    assert!(num(done, 6) < num(emptied, 6), "{done:?} vs {emptied:?}");
+    let writes: Vec<usize> = rows.iter().map(|r| num(r, 0)).collect();
+    assert!(writes.windows(2).all(|w| w[0] < w[1]), "{writes:?}");
+}
+
 /// One parsed row of the tour's SyncMap step table.
 #[derive(Debug)]
 struct SyncRow {
@@ -189,7 +227,7 @@ struct SyncRow {
 
 /// The SyncMap section: its step table and its entry-state table (header, rows).
 fn sync_section(text: &str) -> (Vec<SyncRow>, Vec<String>, Vec<Vec<String>>) {
-    let section = text.split("== 5. SyncMap").nth(1).expect("SyncMap section");
+    let section = text.split("== 6. SyncMap").nth(1).expect("SyncMap section");
     let mut lines = section.lines().map(str::trim);
     let header: Vec<&str> = lines
         .by_ref()

@@ -227,7 +227,7 @@ impl Walk {
 /// Section 5: stores, loads that miss the snapshot, the promotion, deletes leaving nil, the
 /// next new key expunging them, a revival, and the next promotion.
 pub fn run(seed: u64) {
-    heading("5. SyncMap: read snapshot, dirty map, misses, expunged");
+    heading("6. SyncMap: read snapshot, dirty map, misses, expunged");
     crate::outln!(
         "  Go's sync.Map reads a snapshot without a lock; new keys go to a dirty map under a\n  \
          mutex. A load the snapshot cannot answer while it is amended (dirty has keys it lacks)\n  \
