@@ -1,5 +1,6 @@
-//! Growth: `start_resize` (Go's `hashGrow`), `grow_work`, `evacuate`, `advance_evacuation_mark` (Go's names), plus
-//! the resizes Go lacks (several levels at once, and shrinking).
+//! Growth: `start_resize` (Go's `hashGrow`), `grow_work`, `evacuate`,
+//! `advance_evacuation_mark` (Go's names), plus the resizes Go lacks (several levels at once,
+//! and shrinking).
 
 use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, BUCKET_CNT};
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};

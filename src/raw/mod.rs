@@ -79,8 +79,9 @@ const LOAD_FACTOR_DEN: usize = 2;
 /// An automatic shrink starts once the load falls below 1/16 of the growth threshold, and
 /// only at an insert (or at the end of `retain`), never at a remove; it goes to the smallest
 /// array that keeps the load at most 1/2 of the threshold ([`SHRINK_TARGET_MULTIPLIER`]) and
-/// leaves room for the inserts its sweep may take ([`RawMap::shrink_target`]), so the map must double before it grows again and an insert/remove pattern at the boundary
-/// cannot bounce between growing and shrinking.
+/// leaves room for the inserts its sweep may take ([`RawMap::shrink_target`]), so the map
+/// must double before it grows again and an insert/remove pattern at the boundary cannot
+/// bounce between growing and shrinking.
 ///
 /// Why at an insert: a shrink visits every old bucket, faults in a fresh array and returns the
 /// old one's pages to the OS, and a map being emptied by removes would pay all of that while
