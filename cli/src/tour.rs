@@ -62,14 +62,20 @@ pub fn run(opts: &TourOptions) {
     sync::run(opts.seed);
 }
 
-fn growth_row(table: &mut Table, insert: &str, s: &MapStats, event: Cell) {
-    let (old_b, evacuated) = match s.old_b {
+/// The oldB and evacuated cells of a growth table: the old array's B and the old buckets
+/// evacuated out of all of them while a resize runs, "-" otherwise.
+fn growth_progress(s: &MapStats) -> (String, String) {
+    match s.old_b {
         Some(old) => (
             old.to_string(),
             format!("{}/{}", s.evacuated, 1usize << old),
         ),
         None => ("-".into(), "-".into()),
-    };
+    }
+}
+
+fn growth_row(table: &mut Table, insert: &str, s: &MapStats, event: Cell) {
+    let (old_b, evacuated) = growth_progress(s);
     table.row(vec![
         insert.into(),
         s.len.to_string().into(),
@@ -563,13 +569,7 @@ fn same_size_growth(seed: u64) {
         "event",
     ]);
     let row = |table: &mut Table, round: u64, s: &MapStats, event: Cell| {
-        let (old_b, evacuated) = match s.old_b {
-            Some(old) => (
-                old.to_string(),
-                format!("{}/{}", s.evacuated, 1usize << old),
-            ),
-            None => ("-".into(), "-".into()),
-        };
+        let (old_b, evacuated) = growth_progress(s);
         table.row(vec![
             round.to_string().into(),
             s.len.to_string().into(),
@@ -682,13 +682,7 @@ fn shrink(seed: u64) {
         "event",
     ]);
     let row = |table: &mut Table, writes: u64, s: &MapStats, event: Cell| {
-        let (old_b, evacuated) = match s.old_b {
-            Some(old) => (
-                old.to_string(),
-                format!("{}/{}", s.evacuated, 1usize << old),
-            ),
-            None => ("-".into(), "-".into()),
-        };
+        let (old_b, evacuated) = growth_progress(s);
         table.row(vec![
             writes.to_string().into(),
             s.len.to_string().into(),
