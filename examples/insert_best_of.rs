@@ -18,31 +18,11 @@ use std::time::Instant;
 
 use gomap::DefaultHashBuilder;
 
-/// The keys of the harness (`gomap bench`): the splitmix64 finaliser of the index.
-fn key(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn fail(message: &str) -> ! {
-    eprintln!("insert_best_of: {message}");
-    std::process::exit(2)
-}
-
-fn count(i: usize, default: u64, what: &str) -> u64 {
-    match std::env::args().nth(i) {
-        None => default,
-        Some(s) => match s.replace('_', "").parse() {
-            Ok(n) if n > 0 => n,
-            _ => fail(&format!("{what} must be a positive integer, got {s:?}")),
-        },
-    }
-}
+mod common;
+use common::{fail, key, positive_arg};
 
 /// Nanoseconds per insert of one round: `keys` moved into a fresh map.
-fn round<K: Hash + Eq, M>(keys: Vec<K>, mut map: M, insert: impl Fn(&mut M, K, u64)) -> f64 {
+fn round<K, M>(keys: Vec<K>, mut map: M, insert: impl Fn(&mut M, K, u64)) -> f64 {
     let n = keys.len();
     let start = Instant::now();
     for (i, k) in keys.into_iter().enumerate() {
@@ -87,11 +67,14 @@ fn run<K: Hash + Eq + Clone>(keys: &[K], rounds: u64) {
 }
 
 fn main() {
-    let n = count(1, 100_000, "N");
-    let rounds = count(2, 20, "ROUNDS");
+    let n = positive_arg("insert_best_of", 1, 100_000, "N");
+    let rounds = positive_arg("insert_best_of", 2, 20, "ROUNDS");
     let kind = std::env::args().nth(3).unwrap_or_else(|| "u64".into());
     if !matches!(kind.as_str(), "u64" | "string") {
-        fail(&format!("key type must be u64 or string, got {kind:?}"));
+        fail(
+            "insert_best_of",
+            &format!("key type must be u64 or string, got {kind:?}"),
+        );
     }
     println!("{n} fresh {kind} keys into an empty map, best and median of {rounds} rounds");
     match kind.as_str() {

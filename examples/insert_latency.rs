@@ -27,6 +27,9 @@ use std::time::{Duration, Instant};
 
 use gomap::DefaultHashBuilder;
 
+mod common;
+use common::key;
+
 /// `System`, counting the bytes currently allocated and their high-water mark.
 struct Counting;
 
@@ -78,15 +81,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// SplitMix64's finaliser: a bijection, so distinct indices are distinct keys (the same
-/// generator as `benches/hashmap.rs`).
-fn key(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// What each map must offer.
 trait Map {

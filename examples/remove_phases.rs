@@ -17,30 +17,17 @@ use std::time::Instant;
 
 use gomap::DefaultHashBuilder;
 
-/// The keys of the harness (`gomap bench`): the splitmix64 finaliser of the index.
-fn key(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn arg(i: usize, default: u64, what: &str) -> u64 {
-    match std::env::args().nth(i) {
-        None => default,
-        Some(s) => s.replace('_', "").parse().unwrap_or_else(|_| {
-            eprintln!("remove_phases: {what} must be a positive integer, got {s:?}");
-            std::process::exit(2)
-        }),
-    }
-}
+mod common;
+use common::{fail, key, positive_arg};
 
 fn main() {
-    let n = arg(1, 100_000, "N");
-    let parts = arg(2, 32, "PARTS");
-    if n == 0 || parts == 0 || parts > n {
-        eprintln!("remove_phases: need 0 < PARTS <= N (got N = {n}, PARTS = {parts})");
-        std::process::exit(2);
+    let n = positive_arg("remove_phases", 1, 100_000, "N");
+    let parts = positive_arg("remove_phases", 2, 32, "PARTS");
+    if parts > n {
+        fail(
+            "remove_phases",
+            &format!("need PARTS <= N (got N = {n}, PARTS = {parts})"),
+        );
     }
     let mut rows = (Vec::new(), Vec::new());
     for _round in 0..3 {

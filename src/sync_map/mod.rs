@@ -17,8 +17,9 @@
 //!   ├── live: number of entries holding a value (len), striped per thread
 //!   └── collector: seize, retires replaced snapshots, values, entries
 //!
-//!   Entry { p: AtomicPtr<V>, busy, slots: [V; 2] }   shared by read.m and dirty;
+//!   Entry { p: AtomicPtr<V>, slots: [V; 2], holds }   shared by read.m and dirty;
 //!                                   p = value (a slot, or a Box) | nil | expunged
+//!                                   holds = taken slots + EntryRef count
 //! ```
 //!
 //! * **Reads** look the key up in `read.m` and load the entry's pointer. Only if the key is absent
@@ -65,7 +66,7 @@
 //! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
 //!   may still be read by other threads when it is replaced, so it cannot be moved out. The
 //!   zero-copy alternative is [`SyncMap::pin`], which hands out `&V` tied to a guard.
-//! * **Values live inside the entry**, in one of two slots (`Entry { p, holds, slots }`),
+//! * **Values live inside the entry**, in one of two slots (`Entry { p, slots, holds }`),
 //!   where Go boxes every value (`interface{}`): a read then misses the cache once after the
 //!   bucket (bucket → entry+value, not bucket → entry → value), a new key costs one
 //!   allocation, and an overwrite none: it writes the free slot and swaps `p` to it, and the
