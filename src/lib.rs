@@ -50,6 +50,7 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+mod error;
 mod hash;
 mod map;
 mod primitive;
@@ -59,6 +60,7 @@ mod serde_impl;
 mod set;
 mod sync_map;
 
+pub use error::TryReserveError;
 pub use hash::DefaultHashBuilder;
 pub use map::HashMap;
 pub use raw::{tophash, BucketView, ChainView, LayoutView, MapStats, SlotState, MIN_TOP_HASH};
@@ -69,14 +71,14 @@ pub use sync_map::{SyncMap, SyncMapRef, SyncMapStats};
 /// The map's entry and iterator types, as in `std::collections::hash_map`.
 pub mod hash_map {
     pub use crate::map::{
-        Drain, Entry, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, OccupiedEntry,
-        VacantEntry, Values, ValuesMut,
+        Drain, Entry, ExtractIf, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys,
+        OccupiedEntry, VacantEntry, Values, ValuesMut,
     };
 }
 
 /// The set's iterator types, as in `std::collections::hash_set`.
 pub mod hash_set {
     pub use crate::set::{
-        Difference, Drain, Intersection, IntoIter, Iter, SymmetricDifference, Union,
+        Difference, Drain, ExtractIf, Intersection, IntoIter, Iter, SymmetricDifference, Union,
     };
 }

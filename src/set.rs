@@ -6,8 +6,9 @@ use core::hash::{BuildHasher, Hash};
 use core::iter::{Chain, FusedIterator};
 use core::ops::{BitAnd, BitOr, BitXor, Sub};
 
+use crate::error::TryReserveError;
 use crate::hash::DefaultHashBuilder;
-use crate::map::{self, HashMap};
+use crate::map::{self, HashMap, RawExtractIf};
 use crate::MapStats;
 
 /// A hash set on top of [`HashMap`]: same layout, same incremental growth.
@@ -169,6 +170,23 @@ impl<T, S> HashSet<T, S> {
         self.map.retain(|k, _| f(k));
     }
 
+    /// An iterator that removes and yields the elements for which `pred` returns `true`, as
+    /// [`HashMap::extract_if`]: what it does not reach stays in the set.
+    ///
+    /// ```
+    /// let mut set: gomap::HashSet<u32> = (0..8).collect();
+    /// let mut odd: Vec<_> = set.extract_if(|x| x % 2 == 1).collect();
+    /// odd.sort();
+    /// assert_eq!(odd, [1, 3, 5, 7]);
+    /// assert_eq!(set.len(), 4);
+    /// ```
+    pub fn extract_if<F: FnMut(&T) -> bool>(&mut self, pred: F) -> ExtractIf<'_, T, F> {
+        ExtractIf {
+            inner: RawExtractIf::new(&mut self.map.raw),
+            pred,
+        }
+    }
+
     /// Layout statistics, as [`HashMap::stats`].
     ///
     /// ```
@@ -193,6 +211,18 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
     /// ```
     pub fn reserve(&mut self, additional: usize) {
         self.map.reserve(additional)
+    }
+
+    /// [`reserve`](Self::reserve), returning an error instead of panicking or aborting, as
+    /// [`HashMap::try_reserve`]. On `Err` the set is unchanged.
+    ///
+    /// ```
+    /// let mut set: gomap::HashSet<u8> = gomap::HashSet::new();
+    /// assert!(set.try_reserve(50).is_ok());
+    /// assert!(set.try_reserve(usize::MAX).is_err());
+    /// ```
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        self.map.try_reserve(additional)
     }
 
     /// Shrinks the bucket array as much as possible.
@@ -530,6 +560,36 @@ pub struct IntoIter<T> {
 /// Draining iterator over a set's elements.
 pub struct Drain<'a, T> {
     inner: map::Drain<'a, T, ()>,
+}
+
+/// Iterator removing and yielding the elements for which a predicate holds, from
+/// [`HashSet::extract_if`].
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct ExtractIf<'a, T, F> {
+    inner: RawExtractIf<'a, T, ()>,
+    pred: F,
+}
+
+impl<T, F: FnMut(&T) -> bool> Iterator for ExtractIf<'_, T, F> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        let pred = &mut self.pred;
+        self.inner.next(|k, _| pred(k)).map(|(k, ())| k)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.inner.remaining()))
+    }
+}
+
+impl<T, F: FnMut(&T) -> bool> FusedIterator for ExtractIf<'_, T, F> {}
+
+impl<T, F> fmt::Debug for ExtractIf<'_, T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtractIf").finish_non_exhaustive()
+    }
 }
 
 impl<T> Clone for Iter<'_, T> {

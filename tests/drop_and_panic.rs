@@ -146,6 +146,12 @@ fn every_path_drops_each_object_exactly_once() {
         // retain
         map.retain(|k, _| k.key % 2 == 0);
         assert_eq!(live(), 2 * map.len());
+        // extract_if: the yielded pairs are the caller's; a partial walk keeps the rest
+        let extracted: Vec<_> = map.extract_if(|k, _| k.key % 4 == 0).take(20).collect();
+        assert_eq!(extracted.len(), 20);
+        assert_eq!(live(), 2 * map.len() + 40);
+        drop(extracted);
+        assert_eq!(live(), 2 * map.len());
         // clone, then drop the clone
         let copy = map.clone();
         assert_eq!(live(), 4 * map.len());
@@ -308,6 +314,24 @@ fn closure_panics_leave_the_map_consistent() {
         })
     }));
     assert!(r.is_err());
+    assert_consistent(&map);
+    let before = map.len();
+    let mut seen = 0;
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let extract = map.extract_if(|k, _| {
+            seen += 1;
+            if seen == 50 {
+                panic!("extract_if bomb");
+            }
+            k.key % 3 == 1
+        });
+        extract.for_each(drop)
+    }));
+    assert!(r.is_err());
+    assert!(
+        map.len() < before,
+        "the pairs extracted before the panic are gone"
+    );
     assert_consistent(&map);
     let len = map.len();
     let r = catch_unwind(AssertUnwindSafe(|| {

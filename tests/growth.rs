@@ -194,16 +194,40 @@ fn removes_never_start_a_shrink_and_the_next_insert_does() {
 }
 
 #[test]
-fn with_capacity_is_never_shrunk_below_automatically() {
-    let mut map = HashMap::with_capacity(10_000);
-    let b = map.stats().b;
-    for k in 0..10_000u32 {
-        map.insert(k, k);
+fn with_capacity_and_reserve_are_never_shrunk_below_automatically() {
+    let mut reserved = HashMap::new();
+    reserved.reserve(10_000);
+    for mut map in [HashMap::with_capacity(10_000), reserved] {
+        let b = map.stats().b;
+        for k in 0..10_000u32 {
+            map.insert(k, k);
+        }
+        for k in 0..10_000u32 {
+            map.remove(&k);
+        }
+        // The insert that would start a shrink in an emptied map (see the test above).
+        map.insert(1, 1);
+        assert_eq!(map.stats().b, b);
+        assert!(!map.stats().growing);
     }
-    for k in 0..10_000u32 {
-        map.remove(&k);
+}
+
+#[test]
+fn a_map_built_by_collect_or_extend_still_shrinks() {
+    // `extend` makes room for its size hint up front, but that is no capacity the caller
+    // asked to keep: an emptied map shrinks at its next insert, as any other.
+    let collected: HashMap<u32, u32> = (0..10_000).map(|k| (k, k)).collect();
+    let mut extended = HashMap::new();
+    extended.extend((0..10_000u32).map(|k| (k, k)));
+    for mut map in [collected, extended] {
+        let b = map.stats().b;
+        for k in 0..10_000u32 {
+            map.remove(&k);
+        }
+        map.insert(1, 1);
+        let s = map.stats();
+        assert!(s.growing && s.b < b, "{s:?}");
     }
-    assert_eq!(map.stats().b, b);
 }
 
 #[test]

@@ -28,6 +28,9 @@ enum Op {
     Iterate,
     Clone,
     DrainSome(u8),
+    ExtractSome(u16, u8),
+    GetDisjoint(u16, u16, u32),
+    TryReserve(u16),
 }
 
 fn op(keys: u16) -> impl Strategy<Value = Op> {
@@ -45,6 +48,9 @@ fn op(keys: u16) -> impl Strategy<Value = Op> {
         2 => Just(Op::Iterate),
         1 => Just(Op::Clone),
         1 => (0..20u8).prop_map(Op::DrainSome),
+        2 => (1..8u16, any::<u8>()).prop_map(|(m, n)| Op::ExtractSome(m, n)),
+        3 => (0..keys, 0..keys, any::<u32>()).prop_map(|(a, b, v)| Op::GetDisjoint(a, b, v)),
+        1 => (0..300u16).prop_map(Op::TryReserve),
     ]
 }
 
@@ -139,6 +145,38 @@ fn run<S: BuildHasher + Clone>(hasher: S, ops: &[Op]) {
                 assert_eq!(copy.stats().growing, map.stats().growing);
                 let a: StdMap<_, _> = copy.into_iter().collect();
                 assert_eq!(a, model);
+            }
+            Op::ExtractSome(m, n) => {
+                // At most `n` of the keys divisible by `m`: which ones depends on the random
+                // order, so the model loses exactly the ones the map gave.
+                let taken: Vec<_> = map.extract_if(|k, _| k % m == 0).take(n as usize).collect();
+                for (k, v) in taken {
+                    assert_eq!(k % m, 0);
+                    assert_eq!(model.remove(&k), Some(v), "extracted {k} at step {step}");
+                }
+                if n == u8::MAX {
+                    map.extract_if(|k, _| k % m == 0).for_each(drop);
+                    model.retain(|k, _| k % m != 0);
+                }
+            }
+            Op::GetDisjoint(a, b, v) if a != b => {
+                let [x, y] = map.get_disjoint_mut([&a, &b]);
+                assert_eq!(x.as_deref(), model.get(&a));
+                assert_eq!(y.as_deref(), model.get(&b));
+                for (value, key) in [(x, a), (y, b)] {
+                    if let Some(value) = value {
+                        *value = value.wrapping_add(v);
+                        model.insert(key, *value);
+                    }
+                }
+            }
+            Op::GetDisjoint(a, _, _) => {
+                let [x] = map.get_disjoint_mut([&a]);
+                assert_eq!(x.as_deref(), model.get(&a));
+            }
+            Op::TryReserve(n) => {
+                map.try_reserve(n as usize).unwrap();
+                assert!(map.capacity() >= map.len() + n as usize);
             }
             Op::DrainSome(n) => {
                 let mut drain = map.drain();

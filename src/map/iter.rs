@@ -43,11 +43,6 @@ pub struct Iter<'a, K, V> {
     marker: PhantomData<&'a RawMap<K, V>>,
 }
 
-// SAFETY: an `Iter` only hands out `&K` and `&V` from a shared borrow of the map.
-unsafe impl<K: Sync, V: Sync> Send for Iter<'_, K, V> {}
-// SAFETY: as above; `&Iter` gives nothing but a clone.
-unsafe impl<K: Sync, V: Sync> Sync for Iter<'_, K, V> {}
-
 impl<'a, K, V> Iter<'a, K, V> {
     pub(super) fn new(raw: &'a RawMap<K, V>) -> Self {
         Iter {
@@ -253,6 +248,80 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Drain<'_, K, V> {
             marker: PhantomData,
         };
         f.debug_list().entries(rest).finish()
+    }
+}
+
+/// The walk behind `extract_if` and `retain` (of the map and the set): yields the pairs for
+/// which a predicate holds, erasing each from the map as it goes. Dropping it keeps what was
+/// not visited, and starts an automatic shrink if the map has become much emptier than its
+/// array (as a remove does not: see `RawMap::erase`). If the predicate panics, the map keeps
+/// every pair not yet erased.
+pub(crate) struct RawExtractIf<'a, K, V> {
+    map: &'a mut RawMap<K, V>,
+    raw: RawIter<K, V>,
+}
+
+impl<'a, K, V> RawExtractIf<'a, K, V> {
+    pub(crate) fn new(map: &'a mut RawMap<K, V>) -> Self {
+        let raw = map.iter();
+        RawExtractIf { map, raw }
+    }
+
+    /// Erases and returns the next pair for which `pred` is true.
+    #[inline]
+    pub(crate) fn next(&mut self, mut pred: impl FnMut(&K, &mut V) -> bool) -> Option<(K, V)> {
+        while let Some(slot) = self.raw.next_slot() {
+            // SAFETY: the slot was just yielded and the map has not been written since but for
+            // erasures of slots yielded before it; the key is only lent out shared.
+            let (key, value) = unsafe { self.map.pair_mut(slot) };
+            if pred(key, value) {
+                // SAFETY: `current_head` is the head of the chain holding `slot`. Erasing
+                // rewrites tophash bytes of this chain only at or before `slot` (bytes the
+                // walk has read), and no overflow link, so the walk stays valid.
+                return Some(unsafe { self.map.erase(self.raw.current_head(), slot) });
+            }
+        }
+        None
+    }
+
+    /// Pairs not yet visited (an upper bound of what is left to yield).
+    pub(crate) fn remaining(&self) -> usize {
+        self.raw.remaining()
+    }
+}
+
+impl<K, V> Drop for RawExtractIf<'_, K, V> {
+    fn drop(&mut self) {
+        self.map.maybe_start_shrink();
+    }
+}
+
+/// Iterator removing and yielding the pairs for which a predicate holds, from
+/// [`HashMap::extract_if`](crate::HashMap::extract_if).
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct ExtractIf<'a, K, V, F> {
+    pub(super) inner: RawExtractIf<'a, K, V>,
+    pub(super) pred: F,
+}
+
+impl<K, V, F: FnMut(&K, &mut V) -> bool> Iterator for ExtractIf<'_, K, V, F> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, V)> {
+        self.inner.next(&mut self.pred)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.inner.remaining()))
+    }
+}
+
+impl<K, V, F: FnMut(&K, &mut V) -> bool> FusedIterator for ExtractIf<'_, K, V, F> {}
+
+impl<K, V, F> fmt::Debug for ExtractIf<'_, K, V, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtractIf").finish_non_exhaustive()
     }
 }
 

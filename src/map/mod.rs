@@ -12,9 +12,14 @@ use core::hash::{BuildHasher, Hash};
 use core::mem;
 
 pub use entry::{Entry, OccupiedEntry, VacantEntry};
-pub use iter::{Drain, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
+pub use iter::{
+    Drain, ExtractIf, IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut,
+};
 
+use crate::error::TryReserveError;
 use crate::hash::DefaultHashBuilder;
+pub(crate) use iter::RawExtractIf;
+
 use crate::raw::{self, LayoutView, MapStats, RawMap, Slot};
 
 /// A hash map built like Go's runtime map: 2^B buckets of 8 slots with a tophash byte each,
@@ -263,7 +268,8 @@ impl<K, V, S> HashMap<K, V, S> {
     /// Keeps only the entries for which `f` returns `true`.
     ///
     /// Unlike `shrink_to_fit`, `retain` cannot finish a growth in progress: like std's, it
-    /// needs no `Hash` bound, and evacuation rehashes keys. It walks both arrays instead.
+    /// needs no `Hash` bound, and evacuation rehashes keys. It walks both arrays instead. If
+    /// it leaves the map much emptier than its array, it starts an automatic shrink.
     ///
     /// ```
     /// let mut map: gomap::HashMap<i32, i32> = (0..8).map(|x| (x, x * 10)).collect();
@@ -271,18 +277,26 @@ impl<K, V, S> HashMap<K, V, S> {
     /// assert_eq!(map.len(), 4);
     /// ```
     pub fn retain<F: FnMut(&K, &mut V) -> bool>(&mut self, mut f: F) {
-        let mut iter = self.raw.iter();
-        while let Some(slot) = iter.next_slot() {
-            // SAFETY: the slot was just yielded and the map has not been written since; the
-            // key is only lent out shared.
-            let (key, value) = unsafe { self.raw.pair_mut(slot) };
-            if !f(key, value) {
-                // SAFETY: `current_head` is the head of the chain holding `slot`. Erasing only
-                // rewrites tophash bytes of this chain, so the iterator stays valid.
-                drop(unsafe { self.raw.erase(iter.current_head(), slot) });
-            }
+        self.extract_if(|k, v| !f(k, v)).for_each(drop);
+    }
+
+    /// An iterator that removes and yields the entries for which `pred` returns `true`, in
+    /// random order; `pred` may also change the values it keeps. What the iterator does not
+    /// reach (dropped early, or `pred` panicked) stays in the map. Like `retain`, it walks a
+    /// growth in progress as it is, and dropping it may start an automatic shrink.
+    ///
+    /// ```
+    /// let mut map: gomap::HashMap<u32, u32> = (0..8).map(|x| (x, x)).collect();
+    /// let mut odd: Vec<_> = map.extract_if(|k, _| k % 2 == 1).collect();
+    /// odd.sort();
+    /// assert_eq!(odd, [(1, 1), (3, 3), (5, 5), (7, 7)]);
+    /// assert_eq!(map.len(), 4);
+    /// ```
+    pub fn extract_if<F: FnMut(&K, &mut V) -> bool>(&mut self, pred: F) -> ExtractIf<'_, K, V, F> {
+        ExtractIf {
+            inner: RawExtractIf::new(&mut self.raw),
+            pred,
         }
-        self.raw.maybe_start_shrink();
     }
 
     /// Statistics of the map's layout: B, buckets, overflow buckets, growth progress, load
@@ -344,7 +358,8 @@ where
     /// `reserve` is the caller asking to pay up front.
     ///
     /// # Panics
-    /// If the new size overflows `usize` or the address space.
+    /// If the new size overflows `usize` or the address space ("capacity overflow", as std);
+    /// allocation failure aborts. [`try_reserve`](Self::try_reserve) returns both instead.
     ///
     /// ```
     /// let mut map: gomap::HashMap<u32, u32> = gomap::HashMap::new();
@@ -352,16 +367,46 @@ where
     /// assert!(map.capacity() >= 1000);
     /// ```
     pub fn reserve(&mut self, additional: usize) {
+        self.try_reserve(additional).unwrap_or_else(|e| e.fail());
+    }
+
+    /// [`reserve`](Self::reserve), returning an error instead of panicking or aborting when
+    /// the capacity overflows or the allocator fails. On `Err` the map is unchanged.
+    ///
+    /// The new bucket array is allocated before any entry moves. The move itself may chain
+    /// overflow buckets beyond the array's pre-allocated pool; those are small allocations
+    /// that, as in every insert, abort if the allocator fails.
+    ///
+    /// ```
+    /// use gomap::TryReserveError;
+    ///
+    /// let mut map: gomap::HashMap<u64, u64> = (0..10).map(|i| (i, i)).collect();
+    /// map.try_reserve(1000).expect("room for 1010 entries");
+    /// assert!(map.capacity() >= 1010);
+    /// assert_eq!(map.try_reserve(usize::MAX), Err(TryReserveError::CapacityOverflow));
+    /// assert_eq!(map.len(), 10);
+    /// ```
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        let b = self.make_room(additional)?;
+        // The capacity asked for is a floor for automatic shrinking.
+        self.raw.set_min_b(self.raw.min_b().max(b));
+        Ok(())
+    }
+
+    /// Resizes now if `additional` more entries would not fit, and returns the B that holds
+    /// them. Unlike `try_reserve`, sets no floor for automatic shrinking: `extend` uses it
+    /// with its iterator's size hint, which is not a capacity the caller asked to keep.
+    pub(crate) fn make_room(&mut self, additional: usize) -> Result<u8, TryReserveError> {
         let needed = self
             .len()
             .checked_add(additional)
-            .expect("capacity overflow");
+            .ok_or(TryReserveError::CapacityOverflow)?;
+        let b = raw::b_for_capacity(needed).ok_or(TryReserveError::CapacityOverflow)?;
         if needed > self.capacity() {
-            let b = raw::b_for_capacity(needed);
             let hb = &self.hash_builder;
-            self.raw.resize_now(b, &|k: &K| hb.hash_one(k));
-            self.raw.set_min_b(self.raw.min_b().max(b));
+            self.raw.try_resize_now(b, &|k: &K| hb.hash_one(k))?;
         }
+        Ok(b)
     }
 
     /// Shrinks the bucket array as much as the entries allow, finishing any growth in
@@ -395,7 +440,10 @@ where
             self.raw = RawMap::new();
             return;
         }
-        let b = raw::b_for_capacity(wanted);
+        // A capacity no array can hold is more than the current one: nothing to shrink.
+        let Some(b) = raw::b_for_capacity(wanted) else {
+            return;
+        };
         if b < self.raw.b() {
             self.raw.resize_now(b, &hasher);
         }
@@ -500,6 +548,45 @@ where
         let slot = self.find(key)?;
         // SAFETY: found just now; `&mut self` makes the access unique.
         Some(unsafe { self.raw.pair_mut(slot) }.1)
+    }
+
+    /// Mutable references to the values of `N` keys at once, `None` for a key that is
+    /// absent (std's `get_disjoint_mut`).
+    ///
+    /// # Panics
+    /// If two of the keys are equal and present (the references would alias), as std.
+    ///
+    /// ```
+    /// let mut stock: gomap::HashMap<&str, u32> = [("apples", 3), ("pears", 5)].into();
+    /// let [apples, pears, plums] = stock.get_disjoint_mut(["apples", "pears", "plums"]);
+    /// std::mem::swap(apples.unwrap(), pears.unwrap());
+    /// assert!(plums.is_none());
+    /// assert_eq!((stock["apples"], stock["pears"]), (5, 3));
+    /// ```
+    pub fn get_disjoint_mut<Q, const N: usize>(&mut self, keys: [&Q; N]) -> [Option<&mut V>; N]
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let slots = keys.map(|key| self.find(key));
+        for (i, slot) in slots.iter().enumerate() {
+            if let Some(slot) = slot {
+                let same =
+                    |other: &Slot<K, V>| other.bucket == slot.bucket && other.index == slot.index;
+                assert!(
+                    !slots[..i].iter().flatten().any(same),
+                    "duplicate keys found"
+                );
+            }
+        }
+        slots.map(|slot| {
+            slot.map(|slot| {
+                // SAFETY: every slot was found just now, with no write since, so it is full;
+                // they are pairwise distinct (checked above), so the references are disjoint,
+                // and `&mut self` keeps every other access out while they live.
+                unsafe { &mut *slot.bucket.value(slot.index) }
+            })
+        })
     }
 
     /// Whether the map holds the key.

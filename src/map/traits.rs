@@ -58,14 +58,16 @@ where
 impl<K: Eq + Hash, V, S: BuildHasher> Extend<(K, V)> for HashMap<K, V, S> {
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         let iter = iter.into_iter();
-        // As std: reserve the lower bound (half of it when the map is not empty, as keys may
-        // repeat). Reserving resizes now, which is what a bulk load wants.
+        // As std: make room for the lower bound (half of it when the map is not empty, as
+        // keys may repeat). That resizes now, which is what a bulk load wants; unlike
+        // `reserve`, it leaves the map free to shrink again after mass removes.
         let hint = iter.size_hint().0;
-        self.reserve(if self.is_empty() {
+        let additional = if self.is_empty() {
             hint
         } else {
             hint.div_ceil(2)
-        });
+        };
+        self.make_room(additional).unwrap_or_else(|e| e.fail());
         iter.for_each(|(k, v)| {
             self.insert(k, v);
         });

@@ -23,6 +23,7 @@ use core::ptr::{self, NonNull};
 use std::alloc::{alloc, alloc_zeroed, dealloc, handle_alloc_error};
 
 use super::tophash::{Group, EMPTY_REST};
+use crate::error::TryReserveError;
 
 /// Slots per bucket (Go's `bucketCnt`).
 pub(crate) const BUCKET_CNT: usize = 8;
@@ -449,38 +450,56 @@ impl<K, V> BucketArray<K, V> {
 
     /// Allocates an array whose buckets are all initialised empty. Large arrays come from
     /// fresh zero pages, so this does not touch their memory.
+    ///
+    /// # Panics
+    /// "capacity overflow" if `b > max_b`; aborts through `handle_alloc_error` if the
+    /// allocator fails (what std's collections do).
     pub(crate) fn new_zeroed(b: u8) -> Self {
-        let layout = Self::layout(b);
-        // SAFETY: the layout has a non-zero size (a bucket holds at least its tophash).
-        let p = unsafe { alloc_zeroed(layout) };
+        Self::try_new_zeroed(b).unwrap_or_else(|e| e.fail())
+    }
+
+    /// [`new_zeroed`](Self::new_zeroed), returning the failure instead.
+    pub(crate) fn try_new_zeroed(b: u8) -> Result<Self, TryReserveError> {
         // A zeroed bucket is empty: EMPTY_REST is 0 and a null overflow pointer is "none".
-        let ptr = NonNull::new(p).unwrap_or_else(|| handle_alloc_error(layout));
-        BucketArray {
-            array: ArrayRef {
-                ptr,
-                b,
-                mask: (1 << b) - 1,
-                marker: PhantomData,
-            },
-        }
+        // SAFETY: the layout has a non-zero size (a bucket holds at least its tophash).
+        Self::try_allocate(b, |layout| unsafe { alloc_zeroed(layout) })
     }
 
     /// Allocates an array whose buckets are uninitialised: evacuation initialises each
     /// destination bucket just before filling it, so starting a growth costs no O(n) memset
     /// (the pause Go's `hashGrow` still has).
+    ///
+    /// # Panics
+    /// As [`new_zeroed`](Self::new_zeroed).
     pub(crate) fn new_uninit(b: u8) -> Self {
-        let layout = Self::layout(b);
+        Self::try_new_uninit(b).unwrap_or_else(|e| e.fail())
+    }
+
+    /// [`new_uninit`](Self::new_uninit), returning the failure instead.
+    pub(crate) fn try_new_uninit(b: u8) -> Result<Self, TryReserveError> {
         // SAFETY: the layout has a non-zero size.
-        let p = unsafe { alloc(layout) };
-        let ptr = NonNull::new(p).unwrap_or_else(|| handle_alloc_error(layout));
-        BucketArray {
+        Self::try_allocate(b, |layout| unsafe { alloc(layout) })
+    }
+
+    /// The array of 2^`b` buckets and its pool, from `allocate` (which returns null on
+    /// failure).
+    fn try_allocate(
+        b: u8,
+        allocate: impl FnOnce(Layout) -> *mut u8,
+    ) -> Result<Self, TryReserveError> {
+        if b > max_b::<K, V>() {
+            return Err(TryReserveError::CapacityOverflow);
+        }
+        let layout = Self::layout(b);
+        let ptr = NonNull::new(allocate(layout)).ok_or(TryReserveError::AllocError { layout })?;
+        Ok(BucketArray {
             array: ArrayRef {
                 ptr,
                 b,
                 mask: (1 << b) - 1,
                 marker: PhantomData,
             },
-        }
+        })
     }
 
     /// Bytes of the allocation (main buckets and pool).

@@ -6,6 +6,7 @@ use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, 
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
 use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
 use super::{RawMap, Slot};
+use crate::error::TryReserveError;
 
 /// How far `advance_evacuation_mark` looks past `nevacuate` for already evacuated buckets
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
@@ -87,15 +88,22 @@ impl Plan {
 impl<K, V> RawMap<K, V> {
     /// Installs a new array of 2^`new_b` buckets and keeps the current one as `oldbuckets`
     /// (Go's `hashGrow`, with the size chosen by the caller). Moves nothing.
+    ///
+    /// # Panics
+    /// "capacity overflow" if the array would not fit the address space.
     pub(super) fn start_resize(&mut self, new_b: u8) {
+        self.start_resize_into(BucketArray::new_uninit(new_b));
+    }
+
+    /// [`start_resize`](Self::start_resize) into an array allocated by the caller (with
+    /// `new_uninit`).
+    fn start_resize_into(&mut self, new: BucketArray<K, V>) {
         debug_assert!(!self.growing());
-        assert!(new_b <= super::bucket::max_b::<K, V>(), "capacity overflow");
         // A previous growth's old array still retiring is freed now (rare: growths are at
         // least as many writes apart as the old array had buckets).
         self.retired = None;
         let old = self.buckets.take().expect("resize of an allocated map");
         let old_bytes = old.byte_len();
-        let new = BucketArray::new_uninit(new_b);
         self.next_overflow = new.len();
         self.buckets = Some(new);
         self.oldbuckets = Some(old);
@@ -157,23 +165,39 @@ impl<K, V> RawMap<K, V> {
     }
 
     /// Resizes to 2^`new_b` buckets now: finishes any growth, then moves everything.
+    ///
+    /// # Panics
+    /// As [`start_resize`](Self::start_resize); allocation failure aborts.
     pub(crate) fn resize_now(&mut self, new_b: u8, hasher: &impl Fn(&K) -> u64) {
-        self.finish_growth(hasher);
-        match &self.buckets {
-            None => {
-                self.install_empty_array(new_b);
-            }
-            Some(a) if a.b() == new_b => {}
-            Some(_) if self.count == 0 => {
-                self.clear();
-                self.buckets = None;
-                self.install_empty_array(new_b);
-            }
-            Some(_) => {
-                self.start_resize(new_b);
-                self.finish_growth(hasher);
-            }
+        self.try_resize_now(new_b, hasher)
+            .unwrap_or_else(|e| e.fail());
+    }
+
+    /// [`resize_now`](Self::resize_now), returning an allocation failure instead. The new
+    /// array is allocated before anything moves, so on `Err` the map is as it was. (Overflow
+    /// buckets the move needs beyond the array's pool are small allocations that, as in
+    /// every insert, abort on failure.)
+    pub(crate) fn try_resize_now(
+        &mut self,
+        new_b: u8,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> Result<(), TryReserveError> {
+        if self.buckets.as_ref().is_some_and(|a| a.b() == new_b) {
+            self.finish_growth(hasher);
+            return Ok(());
         }
+        if self.count == 0 {
+            let array = BucketArray::try_new_zeroed(new_b)?;
+            self.clear();
+            self.buckets = None;
+            self.install_empty_array(array);
+        } else {
+            let array = BucketArray::try_new_uninit(new_b)?;
+            self.finish_growth(hasher);
+            self.start_resize_into(array);
+            self.finish_growth(hasher);
+        }
+        Ok(())
     }
 
     /// Sets the B below which automatic shrinking stops.

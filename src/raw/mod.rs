@@ -65,6 +65,7 @@ mod iter;
 mod release;
 pub(crate) mod tophash;
 
+use crate::error::TryReserveError;
 pub(crate) use bucket::Bucket;
 use bucket::{alloc_overflow, free_overflow, pool_len, ArrayRef, BucketArray, Stored, BUCKET_CNT};
 pub use debug::{BucketView, ChainView, LayoutView, MapStats, SlotState};
@@ -126,13 +127,19 @@ fn too_many_overflow_buckets(noverflow: usize, b: u8) -> bool {
     noverflow >= 1usize << b
 }
 
-/// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop).
-pub(crate) fn b_for_capacity(count: usize) -> u8 {
+/// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop), or
+/// `None` if no B whose capacity fits `usize` does (the caller's "capacity overflow").
+pub(crate) fn b_for_capacity(count: usize) -> Option<u8> {
     let mut b = 0u8;
-    while over_load_factor(count, b) {
+    loop {
+        // Go's loop has no such exit: its hint is an `int` and B stays below 64. Here the
+        // capacity's product overflows at B = 62, which ends the loop.
+        let capacity = ((1usize << b) / LOAD_FACTOR_DEN).checked_mul(LOAD_FACTOR_NUM)?;
+        if count <= capacity.max(BUCKET_CNT) {
+            return Some(b);
+        }
         b += 1;
     }
-    b
 }
 
 /// Entries that 2^b buckets hold before an insert starts a growth.
@@ -260,17 +267,20 @@ impl<K, V> RawMap<K, V> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let mut map = Self::new();
         if capacity > 0 {
-            let b = b_for_capacity(capacity);
-            map.install_empty_array(b);
+            let b = b_for_capacity(capacity)
+                .unwrap_or_else(|| TryReserveError::CapacityOverflow.fail());
+            map.install_empty_array(BucketArray::new_zeroed(b));
             map.min_b = b;
         }
         map
     }
 
-    fn install_empty_array(&mut self, b: u8) {
-        assert!(b <= bucket::max_b::<K, V>(), "capacity overflow");
-        self.buckets = Some(BucketArray::new_zeroed(b));
-        self.next_overflow = 1 << b;
+    /// Makes `array` (all buckets initialised empty) the current array of a map that has
+    /// none.
+    fn install_empty_array(&mut self, array: BucketArray<K, V>) {
+        debug_assert!(self.buckets.is_none() && self.count == 0);
+        self.next_overflow = array.len();
+        self.buckets = Some(array);
         self.noverflow = 0;
     }
 
@@ -406,7 +416,7 @@ impl<K, V> RawMap<K, V> {
     #[inline]
     fn prepare_write(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
         if self.buckets.is_none() {
-            self.install_empty_array(0);
+            self.install_empty_array(BucketArray::new_zeroed(0));
         }
         if self.growing() {
             self.grow_work(hash, hasher);
@@ -681,7 +691,8 @@ impl<K, V> RawMap<K, V> {
             return None;
         }
         let room = (self.count * SHRINK_TARGET_MULTIPLIER).max(self.count + (1 << b));
-        Some(b_for_capacity(room).clamp(self.min_b, b - 1))
+        let target = b_for_capacity(room).expect("room is below the current capacity's");
+        Some(target.clamp(self.min_b, b - 1))
     }
 
     /// Starts an automatic shrink if [`RawMap::shrink_target`] asks for one (for `retain`,
