@@ -15,6 +15,7 @@ enum Op {
     Load(u8),
     Store(u8, u16),
     LoadOrStore(u8, u16),
+    LoadOrStoreWith(u8, u16),
     LoadAndDelete(u8),
     Delete(u8),
     Swap(u8, u16),
@@ -23,6 +24,7 @@ enum Op {
     Range(usize),
     Clear,
     Len,
+    Clone,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -33,6 +35,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => k.clone().prop_map(Op::Load),
         4 => (k.clone(), v.clone()).prop_map(|(k, v)| Op::Store(k, v)),
         2 => (k.clone(), v.clone()).prop_map(|(k, v)| Op::LoadOrStore(k, v)),
+        2 => (k.clone(), v.clone()).prop_map(|(k, v)| Op::LoadOrStoreWith(k, v)),
         2 => k.clone().prop_map(Op::LoadAndDelete),
         2 => k.clone().prop_map(Op::Delete),
         2 => (k.clone(), v.clone()).prop_map(|(k, v)| Op::Swap(k, v)),
@@ -41,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..20).prop_map(Op::Range),
         1 => Just(Op::Clear),
         1 => Just(Op::Len),
+        1 => Just(Op::Clone),
     ]
 }
 
@@ -51,6 +55,8 @@ enum Out {
     Pair(u16, bool),
     Bool(bool),
     Len(usize),
+    Computed(u16, bool, bool),
+    Pairs(Vec<(u8, u16)>),
     Unit,
 }
 
@@ -64,6 +70,20 @@ fn apply(map: &dyn MapInterface<u8, u16>, op: &Op) -> Out {
         Op::LoadOrStore(k, v) => {
             let (v, loaded) = map.load_or_store(k, v);
             Out::Pair(v, loaded)
+        }
+        Op::LoadOrStoreWith(k, v) => {
+            let mut called = false;
+            let (v, loaded) = map.load_or_store_with(k, &mut || {
+                assert!(!called, "f called twice");
+                called = true;
+                v
+            });
+            Out::Computed(v, loaded, called)
+        }
+        Op::Clone => {
+            let mut pairs = map.clone_pairs();
+            pairs.sort();
+            Out::Pairs(pairs)
         }
         Op::LoadAndDelete(k) => Out::Value(map.load_and_delete(&k)),
         Op::Delete(k) => Out::Bool(map.delete(&k)),

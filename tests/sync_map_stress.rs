@@ -163,15 +163,40 @@ fn overlapping_keys() {
 /// Every thread calls `load_or_store(k, thread)` on the same fresh keys: exactly one stores, and
 /// everyone sees the winner's value.
 fn load_or_store_race(map: &dyn MapInterface<u64, u64>) {
+    race_to_store(map, false);
+}
+
+/// As `load_or_store_race`, through `load_or_store_with`: also, each call runs `f` at most
+/// once, and only a call that ran it can be the one that stores.
+fn load_or_store_with_race(map: &dyn MapInterface<u64, u64>) {
+    race_to_store(map, true);
+}
+
+fn race_to_store(map: &dyn MapInterface<u64, u64>, lazy: bool) {
     let keys = 2_000;
     let barrier = Barrier::new(THREADS as usize);
-    let results: Vec<Vec<(u64, bool)>> = thread::scope(|s| {
+    // Per thread and key: the value seen, whether it was loaded, whether `f` ran.
+    let results: Vec<Vec<(u64, bool, bool)>> = thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
                 let barrier = &barrier;
                 s.spawn(move || {
                     barrier.wait();
-                    (0..keys).map(|k| map.load_or_store(k, t)).collect()
+                    (0..keys)
+                        .map(|k| {
+                            if !lazy {
+                                let (v, loaded) = map.load_or_store(k, t);
+                                return (v, loaded, true);
+                            }
+                            let mut calls = 0;
+                            let (v, loaded) = map.load_or_store_with(k, &mut || {
+                                calls += 1;
+                                t
+                            });
+                            assert!(calls <= 1, "f ran {calls} times in one call");
+                            (v, loaded, calls == 1)
+                        })
+                        .collect()
                 })
             })
             .collect();
@@ -180,7 +205,8 @@ fn load_or_store_race(map: &dyn MapInterface<u64, u64>) {
     for k in 0..keys as usize {
         let stored: Vec<_> = results.iter().filter(|r| !r[k].1).collect();
         assert_eq!(stored.len(), 1, "key {k}: exactly one thread stores");
-        let winner = stored[0][k].0;
+        let (winner, _, ran) = stored[0][k];
+        assert!(ran, "key {k}: the storing call computed its value");
         assert!(
             results.iter().all(|r| r[k].0 == winner),
             "key {k}: all see the winner"
@@ -194,6 +220,11 @@ fn load_or_store_race(map: &dyn MapInterface<u64, u64>) {
 #[test]
 fn load_or_store_exactly_one_wins() {
     on_all(load_or_store_race);
+}
+
+#[test]
+fn load_or_store_with_exactly_one_wins() {
+    on_all(load_or_store_with_race);
 }
 
 /// Threads increment one counter through `compare_and_swap` loops; none may be lost.

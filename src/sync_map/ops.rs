@@ -119,6 +119,48 @@ where
         (v.clone(), loaded)
     }
 
+    /// [`load_or_store`](Self::load_or_store) with the value computed by `f` only when the
+    /// key has none: what a cache that fills on a miss calls. Not one of Go's methods (Go code
+    /// calls `Load`, then `LoadOrStore`), and it is that sequence: the key is first looked up
+    /// as [`load`](Self::load) does (a lock-free hit, else the dirty map under the mutex), and
+    /// only if it holds no value is `f` called, outside any lock, so `f` may use the map.
+    /// If another thread stores the key meanwhile, its value wins: `f`'s is dropped and the
+    /// result is `(theirs, true)`. So `f` runs at most once per call, but two threads that
+    /// miss at once may both run it.
+    ///
+    /// ```
+    /// let cache = gomap::SyncMap::new();
+    /// let mut computed = 0;
+    /// for _ in 0..3 {
+    ///     let (len, _) = cache.load_or_store_with("gopher", || {
+    ///         computed += 1;
+    ///         "gopher".len()
+    ///     });
+    ///     assert_eq!(len, 6);
+    /// }
+    /// assert_eq!(computed, 1);
+    /// ```
+    pub fn load_or_store_with(&self, key: K, f: impl FnOnce() -> V) -> (V, bool)
+    where
+        V: Clone,
+    {
+        let guard = self.guard();
+        let (v, loaded) = self.load_or_store_with_in(key, f, &guard);
+        (v.clone(), loaded)
+    }
+
+    pub(super) fn load_or_store_with_in<'g>(
+        &'g self,
+        key: K,
+        f: impl FnOnce() -> V,
+        guard: &'g Guard<'_>,
+    ) -> (&'g V, bool) {
+        match self.load_in(&key, guard) {
+            Some(v) => (v, true),
+            None => self.load_or_store_in(key, f(), guard),
+        }
+    }
+
     pub(super) fn load_or_store_in<'g>(
         &'g self,
         key: K,

@@ -75,6 +75,19 @@ where
         self.map.load_or_store_in(key, value, &self.guard)
     }
 
+    /// [`SyncMap::load_or_store_with`], returning the actual value borrowed.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// let pinned = map.pin();
+    /// assert_eq!(pinned.load_or_store_with(1, || String::from("a")), (&String::from("a"), false));
+    /// let (value, loaded) = pinned.load_or_store_with(1, || unreachable!("1 has a value"));
+    /// assert_eq!((value.as_str(), loaded), ("a", true));
+    /// ```
+    pub fn load_or_store_with(&self, key: K, f: impl FnOnce() -> V) -> (&V, bool) {
+        self.map.load_or_store_with_in(key, f, &self.guard)
+    }
+
     /// Go's `Swap`, returning the previous value borrowed.
     ///
     /// ```

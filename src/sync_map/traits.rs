@@ -1,4 +1,4 @@
-//! Standard trait implementations for `SyncMap`: `Default`, `FromIterator`, `Extend`, and serde
+//! Standard trait implementations for `SyncMap`: `Default`, `Clone`, `FromIterator`, `Extend`, and serde
 //! behind the `serde` feature.
 
 use std::fmt;
@@ -16,6 +16,33 @@ impl<K, V, S: Default + Clone> Default for SyncMap<K, V, S> {
     /// ```
     fn default() -> Self {
         Self::with_hasher(S::default())
+    }
+}
+
+impl<K, V, S> Clone for SyncMap<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    V: Clone,
+    S: BuildHasher + Clone,
+{
+    /// A new map holding a clone of every pair [`SyncMap::range`] would visit (the dirty map
+    /// is promoted first), as its first snapshot. With other threads writing meanwhile it is,
+    /// like `range`, not an atomic snapshot: each pair is as it was when the walk reached it.
+    ///
+    /// ```
+    /// let map = gomap::SyncMap::new();
+    /// map.store("a", 1);
+    /// let copy = map.clone();
+    /// map.store("a", 2);
+    /// assert_eq!((map.load("a"), copy.load("a")), (Some(2), Some(1)));
+    /// ```
+    fn clone(&self) -> Self {
+        let pinned = self.pin();
+        let mut m = EntryMap::with_hasher(self.hasher().clone());
+        for (k, v) in pinned.iter() {
+            m.insert(k.clone(), EntryRef::new(v.clone()));
+        }
+        Self::from_parts(m, self.hasher().clone())
     }
 }
 

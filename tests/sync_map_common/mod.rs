@@ -15,6 +15,10 @@ pub trait MapInterface<K, V>: Send + Sync {
     fn load(&self, key: &K) -> Option<V>;
     fn store(&self, key: K, value: V);
     fn load_or_store(&self, key: K, value: V) -> (V, bool);
+    /// `load_or_store_with`, and whether it called `f`.
+    fn load_or_store_with(&self, key: K, f: &mut dyn FnMut() -> V) -> (V, bool);
+    /// The pairs of a clone of the map, taken now.
+    fn clone_pairs(&self) -> Vec<(K, V)>;
     fn load_and_delete(&self, key: &K) -> Option<V>;
     fn delete(&self, key: &K) -> bool;
     fn swap(&self, key: K, value: V) -> Option<V>;
@@ -47,6 +51,21 @@ where
     }
     fn store(&self, key: K, value: V) {
         self.0.write().unwrap().insert(key, value);
+    }
+    fn load_or_store_with(&self, key: K, f: &mut dyn FnMut() -> V) -> (V, bool) {
+        let mut m = self.0.write().unwrap();
+        match m.get(&key) {
+            Some(v) => (v.clone(), true),
+            None => {
+                let value = f();
+                m.insert(key, value.clone());
+                (value, false)
+            }
+        }
+    }
+    fn clone_pairs(&self) -> Vec<(K, V)> {
+        let copy = self.0.read().unwrap().clone();
+        copy.into_iter().collect()
     }
     fn load_or_store(&self, key: K, value: V) -> (V, bool) {
         let mut m = self.0.write().unwrap();
@@ -115,6 +134,19 @@ where
     }
     fn load_or_store(&self, key: K, value: V) -> (V, bool) {
         SyncMap::load_or_store(self, key, value)
+    }
+    fn load_or_store_with(&self, key: K, f: &mut dyn FnMut() -> V) -> (V, bool) {
+        SyncMap::load_or_store_with(self, key, f)
+    }
+    fn clone_pairs(&self) -> Vec<(K, V)> {
+        let copy = self.clone();
+        copy.check_invariants();
+        let mut out = Vec::new();
+        copy.range(|k, v| {
+            out.push((k.clone(), v.clone()));
+            true
+        });
+        out
     }
     fn load_and_delete(&self, key: &K) -> Option<V> {
         SyncMap::load_and_delete(self, key)
