@@ -215,11 +215,14 @@ fn with_capacity_and_reserve_are_never_shrunk_below_automatically() {
 #[test]
 fn a_map_built_by_collect_or_extend_still_shrinks() {
     // `extend` makes room for its size hint up front, but that is no capacity the caller
-    // asked to keep: an emptied map shrinks at its next insert, as any other.
+    // asked to keep: an emptied map shrinks at its next insert, as any other. Nor is a
+    // `reserve` that needed no new array.
     let collected: HashMap<u32, u32> = (0..10_000).map(|k| (k, k)).collect();
     let mut extended = HashMap::new();
     extended.extend((0..10_000u32).map(|k| (k, k)));
-    for mut map in [collected, extended] {
+    let mut reserved_in_room = extended.clone();
+    reserved_in_room.reserve(1);
+    for mut map in [collected, extended, reserved_in_room] {
         let b = map.stats().b;
         for k in 0..10_000u32 {
             map.remove(&k);

@@ -387,26 +387,28 @@ where
     /// assert_eq!(map.len(), 10);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        let b = self.make_room(additional)?;
-        // The capacity asked for is a floor for automatic shrinking.
-        self.raw.set_min_b(self.raw.min_b().max(b));
+        if let Some(b) = self.make_room(additional)? {
+            // The array the caller asked for is a floor for automatic shrinking.
+            self.raw.set_min_b(self.raw.min_b().max(b));
+        }
         Ok(())
     }
 
-    /// Resizes now if `additional` more entries would not fit, and returns the B that holds
-    /// them. Unlike `try_reserve`, sets no floor for automatic shrinking: `extend` uses it
-    /// with its iterator's size hint, which is not a capacity the caller asked to keep.
-    pub(crate) fn make_room(&mut self, additional: usize) -> Result<u8, TryReserveError> {
+    /// Resizes now if `additional` more entries would not fit, returning the new B if it did.
+    /// Unlike `try_reserve`, sets no floor for automatic shrinking: `extend` uses it with its
+    /// iterator's size hint, which is not a capacity the caller asked to keep.
+    pub(crate) fn make_room(&mut self, additional: usize) -> Result<Option<u8>, TryReserveError> {
         let needed = self
             .len()
             .checked_add(additional)
             .ok_or(TryReserveError::CapacityOverflow)?;
-        let b = raw::b_for_capacity(needed).ok_or(TryReserveError::CapacityOverflow)?;
-        if needed > self.capacity() {
-            let hb = &self.hash_builder;
-            self.raw.try_resize_now(b, &|k: &K| hb.hash_one(k))?;
+        if needed <= self.capacity() {
+            return Ok(None);
         }
-        Ok(b)
+        let b = raw::b_for_capacity(needed).ok_or(TryReserveError::CapacityOverflow)?;
+        let hb = &self.hash_builder;
+        self.raw.try_resize_now(b, &|k: &K| hb.hash_one(k))?;
+        Ok(Some(b))
     }
 
     /// Shrinks the bucket array as much as the entries allow, finishing any growth in
