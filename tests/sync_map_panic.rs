@@ -176,6 +176,32 @@ fn range_callback_panicking() {
     assert_eq!(map.len(), 8);
 }
 
+#[test]
+fn clone_of_the_map_panicking_midway() {
+    let map = promoted(8);
+    CLONE_PANIC.with(|c| c.set(4));
+    let r = catch_unwind(AssertUnwindSafe(|| map.clone()));
+    assert!(r.is_err(), "the fourth key clone panics");
+    // The partial copy is freed (valgrind checks that), the original is untouched.
+    assert_intact(&map, 8);
+    let copy = map.clone();
+    assert_intact(&copy, 8);
+}
+
+#[test]
+fn load_or_store_with_panicking_in_f_stores_nothing() {
+    let map = promoted(4);
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        map.load_or_store_with(Key(10), || panic!("f panics"))
+    }));
+    assert!(r.is_err());
+    assert_intact(&map, 4);
+    assert_eq!(map.load(&Key(10)).map(|v| v.0), None);
+    assert_eq!(map.len(), 2);
+    assert!(!map.load_or_store_with(Key(10), || Val(10)).1);
+    assert_eq!(map.len(), 3);
+}
+
 /// A value whose drop panics for one id, counting every drop per id.
 struct Fragile {
     id: usize,
