@@ -2,8 +2,13 @@
 //! hashbrown (both with gomap's hasher), rounds alternating between the two maps.
 //!
 //! ```text
-//! cargo run --release --example insert_best_of -- [N] [ROUNDS] [u64|string]   # 100_000 20 u64
+//! cargo run --release --example insert_best_of -- [N] [ROUNDS] [u64|string] [grow|presized]
+//! #                                                  100_000 20 u64 grow
 //! ```
+//!
+//! `grow` starts each round from `new()`, so the rounds include every growth; `presized` from
+//! `with_capacity(N)`, which leaves the insert path alone (what a change to the probe or the
+//! slot write shows best).
 //!
 //! For A/B tests of small changes to the insert path on a shared machine, where criterion's
 //! means move by tens of percent from one minute to the next: a round that nothing interrupted
@@ -43,19 +48,20 @@ fn report(name: &str, mut ns: Vec<f64>) -> f64 {
     ns[0]
 }
 
-fn run<K: Hash + Eq + Clone>(keys: &[K], rounds: u64) {
+fn run<K: Hash + Eq + Clone>(keys: &[K], rounds: u64, presized: bool) {
     let (mut gomap, mut brown) = (Vec::new(), Vec::new());
+    let capacity = if presized { keys.len() } else { 0 };
     for _ in 0..rounds {
         gomap.push(round(
             keys.to_vec(),
-            gomap::HashMap::with_hasher(DefaultHashBuilder::default()),
+            gomap::HashMap::with_capacity_and_hasher(capacity, DefaultHashBuilder::default()),
             |m, k, v| {
                 m.insert(k, v);
             },
         ));
         brown.push(round(
             keys.to_vec(),
-            hashbrown::HashMap::with_hasher(DefaultHashBuilder::default()),
+            hashbrown::HashMap::with_capacity_and_hasher(capacity, DefaultHashBuilder::default()),
             |m, k, v| {
                 m.insert(k, v);
             },
@@ -76,14 +82,25 @@ fn main() {
             &format!("key type must be u64 or string, got {kind:?}"),
         );
     }
-    println!("{n} fresh {kind} keys into an empty map, best and median of {rounds} rounds");
+    let sizing = std::env::args().nth(4).unwrap_or_else(|| "grow".into());
+    let presized = match sizing.as_str() {
+        "grow" => false,
+        "presized" => true,
+        _ => fail(
+            "insert_best_of",
+            &format!("sizing must be grow or presized, got {sizing:?}"),
+        ),
+    };
+    let map = if presized { "a presized" } else { "an empty" };
+    println!("{n} fresh {kind} keys into {map} map, best and median of {rounds} rounds");
     match kind.as_str() {
-        "u64" => run(&(0..n).map(key).collect::<Vec<u64>>(), rounds),
+        "u64" => run(&(0..n).map(key).collect::<Vec<u64>>(), rounds, presized),
         "string" => run(
             &(0..n)
                 .map(|i| format!("{:016x}", key(i)))
                 .collect::<Vec<String>>(),
             rounds,
+            presized,
         ),
         _ => unreachable!("checked above"),
     }

@@ -51,7 +51,15 @@ pub fn tophash(hash: u64) -> u8 {
 
 /// `TOPHASH[top]` is the tophash of a hash whose top byte is `top` (Go's `tophash`: bytes below
 /// `MIN_TOP_HASH` are moved up by `MIN_TOP_HASH`).
-static TOPHASH: [u8; 256] = {
+///
+/// A `const`, not a `static`: `tophash` is inlined into the user's crate, and a `static` of
+/// this crate is reached from there through the GOT, one more dependent load before the
+/// tophash compare (the insert loop, short of registers, reloaded the GOT entry on every
+/// insert). A `const` table is emitted into the user's crate and read RIP-relative. Measured
+/// with a scratch A/B (best of many rounds, inserts into a presized map): 10.4-10.7 ->
+/// 9.0-9.1 ns at 10^3 entries; lookups unchanged. Computing the tophash (compare, conditional
+/// move, add) gave the same inserts and slightly slower lookups.
+const TOPHASH: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut top = 0;
     while top < 256 {
