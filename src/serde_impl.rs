@@ -38,8 +38,10 @@ where
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 // Cap the hint: it comes from the input and must not drive a huge allocation.
+                // Room made for it is no capacity the caller asked to keep (as in `extend`).
                 let hint = access.size_hint().unwrap_or(0).min(4096);
-                let mut map = HashMap::with_capacity_and_hasher(hint, S::default());
+                let mut map = HashMap::with_hasher(S::default());
+                map.make_room(hint).unwrap_or_else(|e| e.fail());
                 while let Some((k, v)) = access.next_entry()? {
                     map.insert(k, v);
                 }
@@ -78,7 +80,8 @@ where
 
             fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 let hint = access.size_hint().unwrap_or(0).min(4096);
-                let mut set = HashSet::with_capacity_and_hasher(hint, S::default());
+                let mut set = HashSet::with_hasher(S::default());
+                set.make_room(hint).unwrap_or_else(|e| e.fail());
                 while let Some(v) = access.next_element()? {
                     set.insert(v);
                 }

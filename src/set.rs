@@ -225,6 +225,11 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
         self.map.try_reserve(additional)
     }
 
+    /// `HashMap::make_room`: room for `additional` more, with no floor for shrinking.
+    pub(crate) fn make_room(&mut self, additional: usize) -> Result<Option<u8>, TryReserveError> {
+        self.map.make_room(additional)
+    }
+
     /// Shrinks the bucket array as much as possible.
     ///
     /// ```

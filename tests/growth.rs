@@ -362,3 +362,32 @@ fn serde_round_trip() {
     assert_eq!(back, set);
     assert!(serde_json::from_str::<HashMap<String, u32>>("[1]").is_err());
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn a_deserialized_map_or_set_still_shrinks() {
+    // The input's length hint sizes the map up front, as `extend`'s does; like it, that is no
+    // capacity the caller asked to keep.
+    use serde::de::value::{Error, MapDeserializer, SeqDeserializer};
+    use serde::Deserialize;
+    let pairs = MapDeserializer::<_, Error>::new((0..1000u32).map(|k| (k, k)));
+    let mut map = HashMap::<u32, u32>::deserialize(pairs).unwrap();
+    let b = map.stats().b;
+    (0..1000).for_each(|k| assert_eq!(map.remove(&k), Some(k)));
+    map.insert(1, 1);
+    assert!(
+        map.stats().growing && map.stats().b < b,
+        "{:?}",
+        map.stats()
+    );
+    let elements = SeqDeserializer::<_, Error>::new(0..1000u32);
+    let mut set = HashSet::<u32>::deserialize(elements).unwrap();
+    let b = set.stats().b;
+    (0..1000).for_each(|k| assert!(set.remove(&k)));
+    set.insert(1);
+    assert!(
+        set.stats().growing && set.stats().b < b,
+        "{:?}",
+        set.stats()
+    );
+}
