@@ -226,6 +226,7 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
     }
 
     /// `HashMap::make_room`: room for `additional` more, with no floor for shrinking.
+    #[cfg(feature = "serde")]
     pub(crate) fn make_room(&mut self, additional: usize) -> Result<Option<u8>, TryReserveError> {
         self.map.make_room(additional)
     }

@@ -612,10 +612,30 @@ impl<V> Entry<V> {
 
     /// Go's `entry.delete`: value → nil. Returns the removed value.
     pub(crate) fn delete<'g>(&'g self, guard: &'g Guard<'_>) -> Option<&'g V> {
+        self.delete_if(guard, |_| true)
+    }
+
+    /// The value → nil step of Go's `CompareAndDelete`: deletes only if the value equals `old`.
+    pub(crate) fn try_compare_and_delete(&self, old: &V, guard: &Guard<'_>) -> bool
+    where
+        V: PartialEq,
+    {
+        self.delete_if(guard, |value| value == old).is_some()
+    }
+
+    /// Value → nil if the value satisfies `matches` (Go's `delete` and `CompareAndDelete` share
+    /// this loop): returns the removed value. A new value stored meanwhile is tested again. If
+    /// `matches` panics, nothing has changed.
+    fn delete_if<'g>(
+        &'g self,
+        guard: &'g Guard<'_>,
+        mut matches: impl FnMut(&V) -> bool,
+    ) -> Option<&'g V> {
         // Acquire: as in `load`.
         let mut p = guard.protect(&self.p, Ordering::Acquire);
         loop {
-            if !is_value(p) {
+            // SAFETY: `p` is dereferenced only once `is_value` holds, then as in `load`.
+            if !is_value(p) || !matches(unsafe { &*p }) {
                 return None;
             }
             // AcqRel: Release orders our earlier reads of the value before the nil becomes
@@ -629,39 +649,6 @@ impl<V> Entry<V> {
             ) {
                 // SAFETY: our CAS removed the value `p`, loaded through `guard`.
                 Ok(_) => return Some(unsafe { self.retire(p, guard) }),
-                Err(current) => p = current,
-            }
-        }
-    }
-
-    /// The value → nil step of Go's `CompareAndDelete`: deletes only if the value equals `old`.
-    pub(crate) fn try_compare_and_delete(&self, old: &V, guard: &Guard<'_>) -> bool
-    where
-        V: PartialEq,
-    {
-        // Acquire: as in `load`.
-        let mut p = guard.protect(&self.p, Ordering::Acquire);
-        loop {
-            if !is_value(p) {
-                return false;
-            }
-            // SAFETY: as in `load`.
-            if unsafe { &*p } != old {
-                return false;
-            }
-            // AcqRel/Acquire: as in `delete`.
-            match guard.compare_exchange(
-                &self.p,
-                p,
-                ptr::null_mut(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    // SAFETY: our CAS removed the value `p`, loaded through `guard`.
-                    unsafe { self.retire(p, guard) };
-                    return true;
-                }
                 Err(current) => p = current,
             }
         }
