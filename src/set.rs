@@ -231,6 +231,23 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
         self.map.make_room(additional)
     }
 
+    /// Finishes a growth in progress now, freeing the old bucket array, as
+    /// [`HashMap::finish_growth`].
+    ///
+    /// ```
+    /// let mut set = gomap::HashSet::new();
+    /// let mut i = 0u32;
+    /// while !set.stats().growing {
+    ///     set.insert(i);
+    ///     i += 1;
+    /// }
+    /// set.finish_growth();
+    /// assert!(!set.stats().growing);
+    /// ```
+    pub fn finish_growth(&mut self) {
+        self.map.finish_growth()
+    }
+
     /// Shrinks the bucket array as much as possible.
     ///
     /// ```
