@@ -68,6 +68,11 @@ pub use set::HashSet;
 pub use sync_map::view::{EntryState, SyncMapLayout};
 pub use sync_map::{SyncMap, SyncMapRef, SyncMapStats};
 
+/// The README's Rust examples, compiled and run by `cargo test` as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 /// The map's entry and iterator types, as in `std::collections::hash_map`.
 pub mod hash_map {
     pub use crate::map::{
