@@ -76,11 +76,12 @@ pub(crate) struct RawIter<K, V> {
     remaining: usize,
 }
 
-// SAFETY: a `RawIter` is a cursor: it owns nothing and reads only tophash bytes and overflow
-// links, through whatever borrow or ownership of the map its holder ties it to. So, as
-// hashbrown's `RawIter`, it is `Send` and `Sync` itself, and each iterator built on it gets
-// the bounds std gives it from that borrow or ownership (`Iter` holds a `&RawMap`, `IntoIter`
-// the `RawMap`, `Drain` a `&mut RawMap`, ...), which carry the `K` and `V` bounds.
+// A `RawIter` is a cursor: it owns nothing and reads only tophash bytes and overflow links,
+// through whatever borrow or ownership of the map its holder ties it to. So, as hashbrown's
+// `RawIter`, it is `Send` and `Sync` itself, and each iterator built on it gets the bounds std
+// gives it from that borrow or ownership (`Iter` holds a `&RawMap`, `IntoIter` the `RawMap`,
+// `Drain` a `&mut RawMap`, ...), which carry the `K` and `V` bounds.
+// SAFETY: the cursor owns no `K` or `V`; its holder's borrow or ownership carries their bounds.
 unsafe impl<K, V> Send for RawIter<K, V> {}
 // SAFETY: as above; `&RawIter` allows reading the cursor's own fields only.
 unsafe impl<K, V> Sync for RawIter<K, V> {}

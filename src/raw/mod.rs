@@ -127,19 +127,15 @@ fn too_many_overflow_buckets(noverflow: usize, b: u8) -> bool {
     noverflow >= 1usize << b
 }
 
+/// The largest B whose capacity ([`capacity_of`]) fits `usize`: 13 * 2^(B-1) < 16 * 2^(B-1).
+const MAX_COUNTABLE_B: u8 = usize::BITS as u8 - 3;
+const _: () = assert!(LOAD_FACTOR_NUM < 16 && LOAD_FACTOR_DEN == 2);
+
 /// The smallest B that holds `count` entries without growing (Go's `makemap` hint loop), or
-/// `None` if no B whose capacity fits `usize` does (the caller's "capacity overflow").
+/// `None` if no B whose capacity fits `usize` does (the caller's "capacity overflow"; Go's
+/// loop needs no bound, its hint being an `int`).
 pub(crate) fn b_for_capacity(count: usize) -> Option<u8> {
-    let mut b = 0u8;
-    loop {
-        // Go's loop has no such exit: its hint is an `int` and B stays below 64. Here the
-        // capacity's product overflows at B = 62, which ends the loop.
-        let capacity = ((1usize << b) / LOAD_FACTOR_DEN).checked_mul(LOAD_FACTOR_NUM)?;
-        if count <= capacity.max(BUCKET_CNT) {
-            return Some(b);
-        }
-        b += 1;
-    }
+    (0..=MAX_COUNTABLE_B).find(|&b| !over_load_factor(count, b))
 }
 
 /// Entries that 2^b buckets hold before an insert starts a growth.
