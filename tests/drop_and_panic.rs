@@ -403,16 +403,33 @@ fn hash_panic_midway_through_a_long_chain_moves_nothing() {
     }
     let old = map.layout(|_, _| String::new()).oldbuckets.unwrap();
     assert!(!old[15].retired, "bucket 15 not evacuated yet");
+    let nevacuate = map.stats().nevacuate;
+    assert!(nevacuate < 15, "the next bucket in order is not bucket 15");
+    let in_nevacuate: usize = old[nevacuate]
+        .buckets
+        .iter()
+        .map(|b| b.entries.iter().flatten().count())
+        .sum();
     let (len, evacuated) = (map.len(), map.stats().evacuated);
-    // An insert into bucket 15 evacuates it first: let 20 of its 36 keys hash, then panic.
-    HASH_BOMB.with(|b| b.set(1 + 20));
+    // An insert into bucket 15 evacuates the bucket at `nevacuate`, then bucket 15 (see
+    // `grow_work`): let the first one move and 20 of bucket 15's 36 keys hash, then panic.
+    HASH_BOMB.with(|b| b.set(1 + in_nevacuate as u64 + 20));
     let r = catch_unwind(AssertUnwindSafe(|| {
         map.insert(Tracked::new(1600 + 15), Tracked::new(16150));
     }));
     HASH_BOMB.with(|b| b.set(0));
     assert!(r.is_err());
     assert_eq!(map.len(), len);
-    assert_eq!(map.stats().evacuated, evacuated);
+    // Bucket 15 did not move at all (only the bucket at `nevacuate` did).
+    let old = map.layout(|_, _| String::new()).oldbuckets.unwrap();
+    assert!(!old[15].retired, "bucket 15 half evacuated");
+    let entries_15: usize = old[15]
+        .buckets
+        .iter()
+        .map(|b| b.entries.iter().flatten().count())
+        .sum();
+    assert_eq!(entries_15, 36);
+    assert_eq!(map.stats().evacuated, evacuated + 1);
     map.check_invariants().unwrap();
     for i in 0..36u64 {
         let key = i * 16 + 15;

@@ -119,15 +119,33 @@ impl<K, V> RawMap<K, V> {
         self.noverflow = 0;
     }
 
-    /// Evacuates the old bucket a key with this hash maps to, then the one at `nevacuate`
-    /// (Go's `growWork`). If `hasher` panics, nothing has moved.
+    /// Evacuates the old bucket a key with this hash maps to and the one at `nevacuate` (Go's
+    /// `growWork`). If `hasher` panics, the bucket it was evacuating has not moved.
+    ///
+    /// The order is not Go's: we start the key's buckets loading (the old bucket and both
+    /// destinations, which the write then probes) and evacuate `nevacuate`'s bucket meanwhile.
+    /// Beyond the cache, the key's bucket is a random one, each of its lines a miss, and
+    /// evacuating it first left the write waiting for them one after the other; `nevacuate`
+    /// walks the old array in order, which the hardware prefetcher follows. Growing inserts got
+    /// about a tenth faster at 10^5 entries and a sixth at 10^6 and 10^7, and no slower at 10^3
+    /// and 10^4 (both versions in one process, rounds alternating; `insert_best_of` runs of two
+    /// builds could not separate it from this machine's noise). Both buckets are evacuated
+    /// before the write touches the new array, as in Go.
     pub(super) fn grow_work(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
         #[cfg(test)]
         let before = self.moved;
-        let old_mask = self.oldbuckets.as_ref().expect("growing").mask();
-        self.evacuate(hash as usize & old_mask, hasher);
+        let old = self.oldbuckets.as_ref().expect("growing").get();
+        let new = self.buckets.as_ref().expect("growing").get();
+        let i = hash as usize & old.mask();
+        // Below `nevacuate` the old bucket is known evacuated (and may be released).
+        if i >= self.nevacuate {
+            old.bucket(i).prefetch();
+            new.bucket(i & new.mask()).prefetch();
+            new.bucket((i | 1 << old.b()) & new.mask()).prefetch();
+        }
+        self.evacuate(self.nevacuate, hasher);
         if self.growing() {
-            self.evacuate(self.nevacuate, hasher);
+            self.evacuate(i, hasher);
         }
         #[cfg(test)]
         {
