@@ -67,71 +67,48 @@ trait BenchMap<K>: Clone {
     fn sum_values(&self) -> u64;
 }
 
-impl<K: Hash + Eq + Clone> BenchMap<K> for gomap::HashMap<K, u64> {
-    const NAME: &'static str = "gomap";
-    fn empty() -> Self {
-        gomap::HashMap::with_hasher(DefaultHashBuilder::default())
-    }
-    #[inline]
-    fn put(&mut self, k: K, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn lookup(&self, k: &K) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &K) -> Option<u64> {
-        self.remove(k)
-    }
-    fn sum_values(&self) -> u64 {
-        self.values().fold(0, |a, v| a.wrapping_add(*v))
-    }
+/// The three maps share std's method names, so one body serves them all.
+macro_rules! bench_map {
+    ($name:literal, $map:ty, $new:expr) => {
+        impl<K: Hash + Eq + Clone> BenchMap<K> for $map {
+            const NAME: &'static str = $name;
+            fn empty() -> Self {
+                $new
+            }
+            #[inline]
+            fn put(&mut self, k: K, v: u64) {
+                self.insert(k, v);
+            }
+            #[inline]
+            fn lookup(&self, k: &K) -> Option<&u64> {
+                self.get(k)
+            }
+            #[inline]
+            fn take(&mut self, k: &K) -> Option<u64> {
+                self.remove(k)
+            }
+            fn sum_values(&self) -> u64 {
+                self.values().fold(0, |a, v| a.wrapping_add(*v))
+            }
+        }
+    };
 }
 
-impl<K: Hash + Eq + Clone> BenchMap<K> for hashbrown::HashMap<K, u64, DefaultHashBuilder> {
-    const NAME: &'static str = "hashbrown";
-    fn empty() -> Self {
-        hashbrown::HashMap::with_hasher(DefaultHashBuilder::default())
-    }
-    #[inline]
-    fn put(&mut self, k: K, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn lookup(&self, k: &K) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &K) -> Option<u64> {
-        self.remove(k)
-    }
-    fn sum_values(&self) -> u64 {
-        self.values().fold(0, |a, v| a.wrapping_add(*v))
-    }
-}
-
-impl<K: Hash + Eq + Clone> BenchMap<K> for std::collections::HashMap<K, u64, DefaultHashBuilder> {
-    const NAME: &'static str = "std";
-    fn empty() -> Self {
-        std::collections::HashMap::with_hasher(DefaultHashBuilder::default())
-    }
-    #[inline]
-    fn put(&mut self, k: K, v: u64) {
-        self.insert(k, v);
-    }
-    #[inline]
-    fn lookup(&self, k: &K) -> Option<&u64> {
-        self.get(k)
-    }
-    #[inline]
-    fn take(&mut self, k: &K) -> Option<u64> {
-        self.remove(k)
-    }
-    fn sum_values(&self) -> u64 {
-        self.values().fold(0, |a, v| a.wrapping_add(*v))
-    }
-}
+bench_map!(
+    "gomap",
+    gomap::HashMap<K, u64>,
+    gomap::HashMap::with_hasher(DefaultHashBuilder::default())
+);
+bench_map!(
+    "hashbrown",
+    hashbrown::HashMap<K, u64, DefaultHashBuilder>,
+    hashbrown::HashMap::with_hasher(DefaultHashBuilder::default())
+);
+bench_map!(
+    "std",
+    std::collections::HashMap<K, u64, DefaultHashBuilder>,
+    std::collections::HashMap::with_hasher(DefaultHashBuilder::default())
+);
 
 type Gomap<K> = gomap::HashMap<K, u64>;
 type Brown<K> = hashbrown::HashMap<K, u64, DefaultHashBuilder>;
