@@ -338,3 +338,67 @@ fn promotion_waits_for_the_copy() {
     assert!(!s.copying && s.promotions >= 1, "{s:?}");
     assert_eq!(map.len(), 9);
 }
+
+/// Keys that leave a gomap map from `new()` in the middle of a growth: past 6.5 entries per
+/// bucket of 2^10 buckets, and 100 inserts into the sweep of those 1,024 buckets.
+const MID_GROWTH: u32 = 6656 + 100;
+
+#[test]
+fn mid_growth_is_where_the_tests_below_start() {
+    let mut plain = gomap::HashMap::new();
+    for k in 0..MID_GROWTH {
+        plain.insert(k, k);
+    }
+    assert!(plain.stats().growing, "{:?}", plain.stats());
+}
+
+#[test]
+fn a_promotion_waits_for_the_dirty_maps_growth() {
+    // A snapshot is never written, so a growth it was published with would never end: every
+    // lookup would check the old array too, for the snapshot's whole life.
+    let map: SyncMap<u32, u32> = SyncMap::new();
+    for k in 0..MID_GROWTH {
+        map.store(k, k); // all into the dirty map, growing as it fills
+    }
+    // Loads miss the snapshot and count; at len(dirty) misses the dirty map is promoted, and
+    // the locked operations before have advanced its growth to the end.
+    for k in 0..2 * MID_GROWTH {
+        assert_eq!(map.load(&(k % MID_GROWTH)), Some(k % MID_GROWTH));
+        if k % 500 == 0 {
+            map.check_invariants(); // includes: the snapshot is not growing
+        }
+        if map.stats().promotions == 1 {
+            break;
+        }
+    }
+    let s = map.stats();
+    assert_eq!(
+        (s.promotions, s.read_len),
+        (1, MID_GROWTH as usize),
+        "{s:?}"
+    );
+    map.check_invariants();
+}
+
+#[test]
+fn range_promotes_a_growing_dirty_map_grown() {
+    let map: SyncMap<u32, u32> = SyncMap::new();
+    for k in 0..MID_GROWTH {
+        map.store(k, k);
+    }
+    let mut seen = 0;
+    map.range(|_, _| {
+        seen += 1;
+        true
+    });
+    assert_eq!(seen, MID_GROWTH);
+    assert_eq!(map.stats().promotions, 1);
+    map.check_invariants();
+}
+
+#[test]
+fn first_snapshots_built_whole_are_not_growing() {
+    let collected: SyncMap<u32, u32> = (0..MID_GROWTH).map(|k| (k, k)).collect();
+    collected.check_invariants();
+    collected.clone().check_invariants();
+}

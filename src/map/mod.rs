@@ -78,6 +78,13 @@ impl<K, V> HashMap<K, V, DefaultHashBuilder> {
 }
 
 impl<K, V, S> HashMap<K, V, S> {
+    /// Whether a growth (or shrink) is in progress: two bucket arrays, lookups checking the old
+    /// one first.
+    #[cfg_attr(loom, allow(dead_code))] // used by `SyncMap`, whose maps are std's under loom
+    pub(crate) fn is_growing(&self) -> bool {
+        self.raw.growing()
+    }
+
     /// An empty map using `hash_builder` to hash keys (its seed is this map's Go `hash0`).
     ///
     /// ```
@@ -471,6 +478,16 @@ where
     pub fn finish_growth(&mut self) {
         let hb = &self.hash_builder;
         self.raw.finish_growth(&|k: &K| hb.hash_one(k));
+    }
+
+    /// Advances a growth in progress by the step of one remove (the next two old buckets), for
+    /// a map that must finish growing without writes of its own (`SyncMap`'s dirty map).
+    #[cfg_attr(loom, allow(dead_code))] // as `is_growing`
+    pub(crate) fn growth_step(&mut self) {
+        if self.raw.growing() {
+            let hb = &self.hash_builder;
+            self.raw.grow_work_sequential(&|k: &K| hb.hash_one(k));
+        }
     }
 
     /// Inserts a pair. If the key was present, its value is replaced and the old value

@@ -158,7 +158,7 @@ impl<K, V> RawMap<K, V> {
     /// does not need its key's old bucket evacuated (a remove). If `hasher` panics, the
     /// bucket being evacuated has not moved.
     #[inline(never)]
-    pub(super) fn grow_work_sequential(&mut self, hasher: &impl Fn(&K) -> u64) {
+    pub(crate) fn grow_work_sequential(&mut self, hasher: &impl Fn(&K) -> u64) {
         #[cfg(test)]
         let before = self.moved;
         for _ in 0..2 {

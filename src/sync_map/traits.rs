@@ -42,6 +42,7 @@ where
         for (k, v) in pinned.iter() {
             m.insert(k.clone(), EntryRef::new(v.clone()));
         }
+        super::finish_growth(&mut m);
         Self::from_parts(m, self.hasher().clone())
     }
 }
@@ -66,6 +67,7 @@ where
             // A replaced entry was never shared: dropping it here is immediate and fine.
             m.insert(k, EntryRef::new(v));
         }
+        super::finish_growth(&mut m);
         Self::from_parts(m, S::default())
     }
 }
