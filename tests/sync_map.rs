@@ -402,3 +402,28 @@ fn first_snapshots_built_whole_are_not_growing() {
     collected.check_invariants();
     collected.clone().check_invariants();
 }
+
+#[test]
+fn a_growth_that_starts_just_before_a_promotion_delays_it() {
+    let map: SyncMap<u32, u32> = SyncMap::new();
+    let full = 6656; // 6.5 entries per bucket of 2^10 buckets: one more key starts a growth
+    for k in 0..full {
+        map.store(k, k);
+    }
+    for k in 0..full - 1 {
+        map.load(&k); // misses: one short of len(dirty)
+    }
+    let s = map.stats();
+    assert_eq!((s.promotions, s.misses), (0, full as usize - 1), "{s:?}");
+    map.store(full, full); // starts the dirty map's growth; len(dirty) = misses + 2
+    for k in 0..2 * full {
+        map.load(&(k % full));
+        map.check_invariants(); // includes: the snapshot is not growing
+        if map.stats().promotions == 1 {
+            // Go would have promoted at the second of these misses.
+            assert!(k > 2, "promoted after {} misses", k + 1);
+            return;
+        }
+    }
+    panic!("no promotion: {:?}", map.stats());
+}
