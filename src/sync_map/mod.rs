@@ -61,6 +61,11 @@
 //!   copy outpaces the misses that trigger promotion unless most entries are deleted. The
 //!   semantics are Go's: the copy is invisible to readers, which never look at `dirty` for a key
 //!   the snapshot has. And the dirty map is gomap's own, whose growth is incremental too.
+//! * **A snapshot is never published in the middle of a growth** of its map: nothing writes a
+//!   snapshot, so that growth would never end, and its lookups would read the old bucket array
+//!   too for the snapshot's whole life. Every locked operation advances a growth of the dirty
+//!   map (two old buckets), and a promotion waits for its end as it waits for the copy (see
+//!   `growing` below); `range`, `collect` and `clone` finish it at once.
 //! * **Keys are cloned** (`K: Clone`) when the snapshot is copied, where Go copies interface
 //!   words. Promotion moves the map and clones nothing.
 //! * **Returned values are clones** (`V: Clone`) for the owning API (`load`, `swap`, …): a value
