@@ -463,9 +463,9 @@ where
     /// advances on writes, so a map that is grown and then only read keeps both arrays, and its
     /// lookups read the old array for every old bucket not yet evacuated (hits 1.1x to 1.6x
     /// slower half way through a growth: `cargo run --release --example frozen_growth`); call
-    /// this (O(old buckets)) when that memory and those reads matter more than the pause. It also frees at
-    /// once an old array that is still being returned to the OS a few pages per write after
-    /// a finished growth.
+    /// this (O(old buckets)) when that memory and those reads matter more than the pause. It
+    /// also frees at once an old array that is still being returned to the OS a few pages per
+    /// write after a finished growth.
     ///
     /// ```
     /// let mut map = gomap::HashMap::new();

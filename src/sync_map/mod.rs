@@ -677,8 +677,8 @@ where
         // An unfinished copy delays the promotion (each locked operation advances it, so it
         // finishes within len(snapshot) / COPY_BUDGET of them): promoting a partial dirty map
         // would lose the keys not copied yet. So does a growth of the dirty map (each locked
-        // operation advances it by two old buckets, so it ends within 2^(B-1) of them, far
-        // fewer than the 6.5 * 2^(B-1) misses a promotion takes): see [`growing`].
+        // operation advances it by two of its 2^oldB old buckets, so it ends within 2^oldB / 2
+        // of them, far fewer than the 6.5 * 2^oldB misses a promotion takes): see [`growing`].
         if locked.misses < dirty_len || locked.copy.is_some() || Self::dirty_growing(locked) {
             return;
         }
