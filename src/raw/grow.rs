@@ -12,13 +12,18 @@ use crate::error::TryReserveError;
 /// (Go's 1024): bounds the work of one write while skipping runs that writes evacuated.
 const EVACUATION_SCAN_LIMIT: usize = 1024;
 
+/// The longest chain `evacuate_short` takes (64 entries: one word of X/Y bits); longer ones, of
+/// colliding hashes, take the general path.
+const SHORT_CHAIN: usize = 8;
+
 /// Where the entries of one old chain go, worked out (hashing every key) before anything
 /// moves, so a panicking `Hash` leaves the map untouched.
 enum Plan {
     /// Same-size growth: everything to the same index.
     SameSize,
-    /// Doubling: bit `n` says whether the chain's `n`-th entry goes to Y. The first 64
-    /// entries (eight buckets: every chain of a decent hasher) need no allocation.
+    /// Doubling: bit `n` says whether the chain's `n`-th entry goes to Y. (Only chains longer
+    /// than [`SHORT_CHAIN`] buckets, of colliding hashes, come here: `evacuate_short` takes
+    /// the others.)
     Double { low: u64, more: Vec<u64> },
     /// Shrink: everything to the one new bucket with the same low bits.
     Shrink,
@@ -237,9 +242,17 @@ impl<K, V> RawMap<K, V> {
             // SAFETY: `head` is an unevacuated, so live, old chain.
             let (lone, empty) =
                 unsafe { (head.overflow().is_none(), !head.group().match_full().any()) };
-            if lone && (empty || new.b() <= old.b() + 1 && new.b() >= old.b()) {
+            let doubling_or_same_size = (old.b()..=old.b() + 1).contains(&new.b());
+            if lone && (empty || doubling_or_same_size) {
                 // SAFETY: as above.
                 unsafe { self.evacuate_lone(i, head, old, new, hasher) };
+                if i == self.nevacuate {
+                    self.advance_evacuation_mark();
+                }
+                return;
+            }
+            // SAFETY: as above, and not lone.
+            if doubling_or_same_size && unsafe { self.evacuate_short(i, head, old, new, hasher) } {
                 if i == self.nevacuate {
                     self.advance_evacuation_mark();
                 }
@@ -380,6 +393,93 @@ impl<K, V> RawMap<K, V> {
             head.set_tophashes(marks);
         }
         self.moved += (to_x_count + to_y_count) as u64;
+    }
+
+    /// Evacuates old bucket `i`, a chain of two to [`SHORT_CHAIN`] buckets in a doubling or a
+    /// same-size growth (every chain of a decent hasher), and returns `true`; returns `false`,
+    /// having changed nothing, for a longer chain (the general path's job). Pass 1 hashes the
+    /// chain's keys into one word of X/Y bits, pass 2 moves each entry to the next slot of its
+    /// side, chaining an overflow bucket to a full side. The general path's plan, cursors and
+    /// per-entry closure cost growing inserts about 9 % at 10^3 entries, 5 % at 10^4 and 7 %
+    /// at 10^5 (both versions in one process, rounds alternating).
+    ///
+    /// # Safety
+    /// `head` is old bucket `i`: unevacuated, with overflow, and the growth is a doubling or a
+    /// same-size one.
+    unsafe fn evacuate_short(
+        &mut self,
+        i: usize,
+        head: Bucket<K, V>,
+        old: ArrayRef<K, V>,
+        new: ArrayRef<K, V>,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> bool {
+        let old_b = old.b();
+        // Pass 1 hashes every key before anything moves (user code may panic): bit
+        // `8 * c + index` says whether slot `index` of the chain's `c`-th bucket goes to Y.
+        let mut to_y = 0u64;
+        let mut c = 0;
+        let mut bucket = Some(head);
+        while let Some(b) = bucket {
+            if c == SHORT_CHAIN {
+                return false;
+            }
+            // SAFETY: `b` is in the live old chain (caller); full slots hold live keys.
+            unsafe {
+                if new.b() > old_b {
+                    for index in b.group().match_full() {
+                        let hash = hasher(&*b.key(index));
+                        to_y |= (hash >> old_b & 1) << (c * BUCKET_CNT + index);
+                    }
+                }
+                bucket = b.overflow();
+            }
+            c += 1;
+        }
+        self.init_destinations(i, old, new);
+        // X and Y, each filled front to back by this chain alone (initialised just above).
+        let mut dest = [
+            new.bucket(i & new.mask()),
+            new.bucket((i | 1 << old_b) & new.mask()),
+        ];
+        let mut count = [0usize; 2];
+        let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+        let mut moved = 0;
+        // SAFETY: each full slot of the live old chain moves once, to the first empty slot of
+        // its side (a full side gets a fresh overflow bucket), and is never read again; then
+        // the chain retires: its heap overflow buckets are freed (pool buckets go with the old
+        // array) and the head keeps only the evacuation marks.
+        unsafe {
+            let mut c = 0;
+            let mut bucket = Some(head);
+            while let Some(b) = bucket {
+                let tops = b.tophashes();
+                for index in b.group().match_full() {
+                    let side = (to_y >> (c * BUCKET_CNT + index) & 1) as usize;
+                    if count[side] == BUCKET_CNT {
+                        dest[side] = self.new_overflow(dest[side]);
+                        count[side] = 0;
+                    }
+                    let (d, j) = (dest[side], count[side]);
+                    b.move_slot(index, d, j);
+                    d.set_tophash(j, tops[index]);
+                    count[side] += 1;
+                    moved += 1;
+                    if c == 0 {
+                        marks[index] = EVACUATED_X + side as u8;
+                    }
+                }
+                bucket = b.overflow();
+                if c > 0 && !old.contains(b) {
+                    free_overflow::<K, V>(b);
+                }
+                c += 1;
+            }
+            head.set_overflow(None);
+            head.set_tophashes(marks);
+        }
+        self.moved += moved;
+        true
     }
 
     /// Initialises the new buckets that unevacuated old bucket `i` evacuates into. Growing:
