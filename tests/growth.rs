@@ -391,3 +391,36 @@ fn a_deserialized_map_or_set_still_shrinks() {
         set.stats()
     );
 }
+
+/// Chains longer than eight buckets (colliding hashes) take the general evacuation path; the
+/// usual ones a short path. Both must split a chain between X and Y by the hash.
+#[test]
+fn chains_of_every_length_split_by_the_hash_when_doubling() {
+    for chain_keys in [9u64, 20, 60, 80, 100] {
+        // hash(k) = k: keys 16i + 15 share bucket 15 of 16, and bit 4 (the X/Y bit of the
+        // doubling to 32 buckets) alternates between them.
+        let mut map: HashMap<u64, u64, common::Identity> =
+            HashMap::with_capacity_and_hasher(100, common::Identity);
+        for i in 0..chain_keys {
+            map.insert(i * 16 + 15, i);
+        }
+        assert_eq!(map.stats().b, 4, "{chain_keys}: {:?}", map.stats());
+        let mut k = 0u64;
+        while !map.stats().growing {
+            if k % 16 != 15 {
+                map.insert(k, k);
+            }
+            k += 1;
+        }
+        map.check_invariants().unwrap();
+        map.finish_growth();
+        map.check_invariants().unwrap();
+        for i in 0..chain_keys {
+            assert_eq!(
+                map.get(&(i * 16 + 15)),
+                Some(&i),
+                "{chain_keys} keys in the chain"
+            );
+        }
+    }
+}
