@@ -445,10 +445,10 @@ impl<K, V> RawMap<K, V> {
         let mut count = [0usize; 2];
         let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
         let mut moved = 0;
+        // Pass 2: move, then retire the chain: its heap overflow buckets are freed (pool buckets
+        // go with the old array) and the head keeps only the evacuation marks.
         // SAFETY: each full slot of the live old chain moves once, to the first empty slot of
-        // its side (a full side gets a fresh overflow bucket), and is never read again; then
-        // the chain retires: its heap overflow buckets are freed (pool buckets go with the old
-        // array) and the head keeps only the evacuation marks.
+        // its side (a full side gets a fresh overflow bucket), and is never read again.
         unsafe {
             let mut c = 0;
             let mut bucket = Some(head);
