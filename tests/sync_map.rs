@@ -360,6 +360,7 @@ fn a_promotion_waits_for_the_dirty_maps_growth() {
     for k in 0..MID_GROWTH {
         map.store(k, k); // all into the dirty map, growing as it fills
     }
+    assert!(map.stats().dirty_growing, "{:?}", map.stats());
     // Loads miss the snapshot and count; at len(dirty) misses the dirty map is promoted, and
     // the locked operations before have advanced its growth to the end.
     for k in 0..2 * MID_GROWTH {
@@ -377,6 +378,7 @@ fn a_promotion_waits_for_the_dirty_maps_growth() {
         (1, MID_GROWTH as usize),
         "{s:?}"
     );
+    assert!(!s.dirty_growing && s.dirty_len.is_none(), "{s:?}");
     map.check_invariants();
 }
 
@@ -416,6 +418,7 @@ fn a_growth_that_starts_just_before_a_promotion_delays_it() {
     let s = map.stats();
     assert_eq!((s.promotions, s.misses), (0, full as usize - 1), "{s:?}");
     map.store(full, full); // starts the dirty map's growth; len(dirty) = misses + 2
+    assert!(map.stats().dirty_growing, "{:?}", map.stats());
     for k in 0..2 * full {
         map.load(&(k % full));
         map.check_invariants(); // includes: the snapshot is not growing

@@ -133,9 +133,10 @@ impl<K, V> RawMap<K, V> {
     /// evacuating it first left the write waiting for them one after the other; `nevacuate`
     /// walks the old array in order, which the hardware prefetcher follows. Growing inserts got
     /// about a tenth faster at 10^5 entries and a sixth at 10^6 and 10^7, and no slower at 10^3
-    /// and 10^4 (both versions in one process, rounds alternating; `insert_best_of` runs of two
-    /// builds could not separate it from this machine's noise). Both buckets are evacuated
-    /// before the write touches the new array, as in Go.
+    /// and 10^4 (both versions in one process behind a temporary run-time switch, rounds
+    /// alternating; `insert_best_of` runs of two builds could not separate it from this
+    /// machine's noise). Both buckets are evacuated before the write touches the new array, as
+    /// in Go.
     pub(super) fn grow_work(&mut self, hash: u64, hasher: &impl Fn(&K) -> u64) {
         #[cfg(test)]
         let before = self.moved;
@@ -401,7 +402,7 @@ impl<K, V> RawMap<K, V> {
     /// chain's keys into one word of X/Y bits, pass 2 moves each entry to the next slot of its
     /// side, chaining an overflow bucket to a full side. The general path's plan, cursors and
     /// per-entry closure cost growing inserts about 9 % at 10^3 entries, 5 % at 10^4 and 7 %
-    /// at 10^5 (both versions in one process, rounds alternating).
+    /// at 10^5 (measured as `grow_work`'s order was).
     ///
     /// # Safety
     /// `head` is old bucket `i`: unevacuated, with overflow, and the growth is a doubling or a

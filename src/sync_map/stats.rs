@@ -20,6 +20,7 @@ impl<K, V, S> SyncMap<K, V, S> {
             dirty_len: locked.dirty.as_ref().map(|d| d.len()),
             amended: read.amended(),
             copying: locked.copy.is_some(),
+            dirty_growing: locked.dirty.as_ref().is_some_and(super::growing),
             misses: locked.misses,
             promotions: locked.promotions,
         }
@@ -130,6 +131,10 @@ pub struct SyncMapStats {
     /// Whether the dirty map is still being filled from the snapshot (a few entries per locked
     /// operation; a promotion waits for it).
     pub copying: bool,
+    /// Whether the dirty map is in the middle of a growth (its incremental doubling); a
+    /// promotion waits for the end of it, which every locked operation advances, so that no
+    /// snapshot is ever published with two bucket arrays.
+    pub dirty_growing: bool,
     /// Loads that fell through to the dirty map since the last promotion.
     pub misses: usize,
     /// Promotions of the dirty map to snapshot since the map was created.
