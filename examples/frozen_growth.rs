@@ -19,7 +19,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 mod common;
-use common::{key, positive_arg};
+use common::{best_and_median, key, positive_arg};
 
 /// Nanoseconds per lookup of one pass over `probe` (every key present).
 fn pass(map: &gomap::HashMap<u64, u64>, probe: &[u64]) -> f64 {
@@ -32,11 +32,6 @@ fn pass(map: &gomap::HashMap<u64, u64>, probe: &[u64]) -> f64 {
     }
     black_box(sum);
     start.elapsed().as_nanos() as f64 / probe.len() as f64
-}
-
-fn best_and_median(mut ns: Vec<f64>) -> (f64, f64) {
-    ns.sort_by(f64::total_cmp);
-    (ns[0], ns[ns.len() / 2])
 }
 
 fn main() {
@@ -60,7 +55,7 @@ fn main() {
             a.push(pass(&frozen, &probe));
             z.push(pass(&finished, &probe));
         }
-        let ((fa, ma), (fz, mz)) = (best_and_median(a), best_and_median(z));
+        let ((fa, ma), (fz, mz)) = (best_and_median(&mut a), best_and_median(&mut z));
         println!(
             "{n:>9} entries: frozen (growing: {}, {} of {} old buckets evacuated) {fa:6.2} / {ma:6.2}   finished {fz:6.2} / {mz:6.2}   finished/frozen speed {:.2}x",
             stats.growing,

@@ -24,7 +24,7 @@ use std::time::Instant;
 use gomap::DefaultHashBuilder;
 
 mod common;
-use common::{fail, key, positive_arg};
+use common::{best_and_median, fail, key, positive_arg};
 
 /// Nanoseconds per insert of one round: `keys` moved into a fresh map.
 fn round<K, M>(keys: Vec<K>, mut map: M, insert: impl Fn(&mut M, K, u64)) -> f64 {
@@ -39,13 +39,9 @@ fn round<K, M>(keys: Vec<K>, mut map: M, insert: impl Fn(&mut M, K, u64)) -> f64
 }
 
 fn report(name: &str, mut ns: Vec<f64>) -> f64 {
-    ns.sort_by(f64::total_cmp);
-    println!(
-        "{name:<10} best {:>8.1} ns/insert   median {:>8.1}",
-        ns[0],
-        ns[ns.len() / 2]
-    );
-    ns[0]
+    let (best, median) = best_and_median(&mut ns);
+    println!("{name:<10} best {best:>8.1} ns/insert   median {median:>8.1}");
+    best
 }
 
 fn run<K: Hash + Eq + Clone>(keys: &[K], rounds: u64, presized: bool) {

@@ -32,3 +32,9 @@ pub fn positive_arg(program: &str, i: usize, default: u64, what: &str) -> u64 {
         },
     }
 }
+
+/// The fastest and the median of `ns` (round timings), which it reorders.
+pub fn best_and_median(ns: &mut [f64]) -> (f64, f64) {
+    ns.sort_by(f64::total_cmp);
+    (ns[0], ns[ns.len() / 2])
+}

@@ -224,7 +224,9 @@ fn growth_step<K: Eq + Hash, V, S: BuildHasher>(m: &mut EntryMap<K, V, S>) {
 #[cfg(loom)]
 fn growth_step<K, V, S>(_: &mut EntryMap<K, V, S>) {}
 
-/// Finishes the dirty map's growth now (O(old buckets)), for `range`, which is O(n) anyway.
+/// Finishes a map's growth now (O(old buckets)), before it becomes a snapshot: a no-op after
+/// the misses that promote (they wait for it), the price of `range`, `collect` and `clone`,
+/// which are O(n) anyway.
 #[cfg(not(loom))]
 fn finish_growth<K: Eq + Hash, V, S: BuildHasher>(m: &mut EntryMap<K, V, S>) {
     m.finish_growth();
@@ -401,6 +403,17 @@ impl<K, V, S> SyncMap<K, V, S> {
         S: Clone,
     {
         Self::from_parts(EntryMap::with_hasher(hash_builder.clone()), hash_builder)
+    }
+
+    /// A map whose first snapshot is `m`, built whole (by `collect` or `clone`): its growth is
+    /// finished first, as a snapshot is never published mid-growth (see [`growing`]).
+    fn from_snapshot(mut m: EntryMap<K, V, S>, hash_builder: S) -> Self
+    where
+        K: Eq + Hash,
+        S: BuildHasher,
+    {
+        finish_growth(&mut m);
+        Self::from_parts(m, hash_builder)
     }
 
     /// A map whose first snapshot is `m` (not amended, no dirty map).
@@ -692,14 +705,13 @@ where
             locked.copy.is_none(),
             "promoting a partially copied dirty map"
         );
-        debug_assert!(
-            !Self::dirty_growing(locked),
-            "promoting a growing dirty map"
-        );
-        let m = locked
+        let mut m = locked
             .dirty
             .take()
             .unwrap_or_else(|| EntryMap::with_hasher(self.hash_builder.clone()));
+        // Never a snapshot mid-growth (see [`growing`]). A no-op after misses, which wait for
+        // the growth to end (`miss_locked`); `range` promotes at once and pays for it here.
+        finish_growth(&mut m);
         let new = Box::into_raw(Box::new(ReadOnly::new(m)));
         // AcqRel: Release publishes the new snapshot to `load_read_only`'s Acquire; Acquire makes
         // the old one ours to retire.

@@ -384,12 +384,9 @@ where
         if !read.amended() {
             return read;
         }
-        // Range walks one complete snapshot: finish the copy and any growth of the dirty map
-        // (O(n), as the walk itself).
+        // Range walks one complete snapshot: finish the copy and, in the promotion, any growth
+        // of the dirty map (O(n), as the walk itself).
         self.copy_locked(&mut locked, read, usize::MAX);
-        if let Some(dirty) = locked.dirty.as_mut() {
-            super::finish_growth(dirty);
-        }
         self.promote_locked(&mut locked, guard);
         self.load_read_only(guard)
     }

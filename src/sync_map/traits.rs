@@ -42,8 +42,7 @@ where
         for (k, v) in pinned.iter() {
             m.insert(k.clone(), EntryRef::new(v.clone()));
         }
-        super::finish_growth(&mut m);
-        Self::from_parts(m, self.hasher().clone())
+        Self::from_snapshot(m, self.hasher().clone())
     }
 }
 
@@ -67,8 +66,7 @@ where
             // A replaced entry was never shared: dropping it here is immediate and fine.
             m.insert(k, EntryRef::new(v));
         }
-        super::finish_growth(&mut m);
-        Self::from_parts(m, S::default())
+        Self::from_snapshot(m, S::default())
     }
 }
 
