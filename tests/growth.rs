@@ -260,8 +260,10 @@ fn iteration_mid_growth_yields_every_entry_once() {
 
 #[test]
 fn fold_visits_what_next_visits_in_the_same_order_on_a_big_array() {
-    // Past 512 KiB of buckets `fold` walks lone buckets two at a time (iter.rs,
-    // `PAIRED_WALK_MIN_BYTES`); `next` walks them one at a time. Same iterator, same order.
+    // Past 512 KiB of buckets `fold` walks main buckets up to four at a time (iter.rs,
+    // `fold_streaming`, `STREAMING_MIN_BYTES`), each step ending at a bucket with an overflow
+    // chain; `next` walks them one at a time. Same iterator, same order, wherever the walk
+    // starts (near the array's end it wraps around).
     let mut map = HashMap::new();
     for k in 0..60_000u64 {
         map.insert(k, k);
