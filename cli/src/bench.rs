@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::alloc;
 use crate::outln;
 use crate::report::{self, Record};
 use crate::style::{paint, Style};
@@ -118,11 +119,12 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
         None
     };
     let machine = report::machine();
+    let allocator = alloc::pin_malloc_thresholds();
     outln!(
         "{}",
         paint(
             &format!(
-                "gomap bench: sizes {:?}, {} ms per figure, {} workload(s), on {machine}",
+                "gomap bench: sizes {:?}, {} ms per figure, {} workload(s), on {machine} ({allocator})",
                 opts.plan.sizes,
                 opts.plan.budget.as_millis(),
                 tasks.len()
@@ -172,7 +174,10 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
     let command: Vec<String> = std::env::args().collect();
     let command = command.join(" ");
     if let Some(path) = &opts.json {
-        write(path, &report::json(&records, &impls, &command, &opts.plan))?;
+        write(
+            path,
+            &report::json(&records, &impls, &command, &opts.plan, allocator),
+        )?;
     }
     if let Some(path) = &opts.csv {
         write(path, &report::csv(&records))?;

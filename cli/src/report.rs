@@ -223,7 +223,13 @@ fn print_kind(records: &[Record], rows: &[&Row], impls: &[&str], kind: Kind) {
 }
 
 /// The results as JSON: the run's setup, then one object per figure.
-pub fn json(records: &[Record], impls: &[&str], command: &str, plan: &Plan) -> String {
+pub fn json(
+    records: &[Record],
+    impls: &[&str],
+    command: &str,
+    plan: &Plan,
+    allocator: &str,
+) -> String {
     let results: Vec<Value> = records
         .iter()
         .map(|r| {
@@ -255,6 +261,7 @@ pub fn json(records: &[Record], impls: &[&str], command: &str, plan: &Plan) -> S
     let doc = json!({
         "command": command,
         "machine": machine(),
+        "allocator": allocator,
         "sizes": plan.sizes,
         "sync_sizes": plan.sync_sizes,
         "threads": plan.threads,
