@@ -19,13 +19,14 @@ use crate::hash::random_u64;
 /// measured the same, 8 slower.
 const OVERFLOW_PREFETCH_DISTANCE: usize = 16;
 
-/// From this array size on (past this machine's 1 MiB L2 share) a walk is memory-bound: `fold`
-/// walks main buckets [`GROUP`] at a time ([`RawIter::fold_streaming`]), and both walks prefetch
-/// overflow buckets. Against one bucket at a time, the groups measured 0.95 against 0.75 ns per
-/// entry at 10^4 entries and 1.0 against 0.83 at 10^3 (best of eight rounds; fold summing u64
+/// From this array size on a walk is memory-bound (measured; this machine has 1 MiB of L2 per
+/// core, which the walk shares with the rest of the program's data): `fold` walks main buckets
+/// [`GROUP`] at a time ([`RawIter::fold_streaming`]), and both walks prefetch overflow
+/// buckets. Against one bucket at a time, the groups measured 0.95 against 0.75 ns per entry
+/// at 10^4 entries and 1.0 against 0.83 at 10^3 (best of eight rounds; fold summing u64
 /// values), where the array is cached and the merge's extra work per entry shows, and about
-/// even at 5 * 10^4 (a 1.2 MB array). The prefetch took a `for` loop at 10^7 from 5.1 to 3.5 ns
-/// per entry, and cost 8 % at 10^3.
+/// even at 5 * 10^4 (a 1.2 MB array). The prefetch took a `for` loop at 10^7 from 5.1 to
+/// 3.5 ns per entry, and cost 8 % at 10^3.
 const STREAMING_MIN_BYTES: usize = 512 << 10;
 
 /// Main buckets per step of [`RawIter::fold_streaming`] (their slot sets share a `u64`, 16 bits
@@ -315,7 +316,7 @@ impl<K, V> RawIter<K, V> {
             let mut with_overflow = 0u32;
             for (i, head) in heads.into_iter().enumerate() {
                 self.prefetch_overflow_ahead(new, unit + i);
-                // SAFETY: as above.
+                // SAFETY: not growing, so every main bucket of `new` is the live head of a chain.
                 let (group, overflow) = unsafe { (head.group(), head.overflow()) };
                 all |= u64::from(group.match_full().to_byte()) << (16 * i);
                 with_overflow |= u32::from(overflow.is_some()) << i;
