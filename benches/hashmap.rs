@@ -27,8 +27,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{
-    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
-    Throughput,
+    criterion_group, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput,
 };
 use gomap::DefaultHashBuilder;
 
@@ -319,4 +318,15 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(hashmap, benches);
-criterion_main!(hashmap);
+
+// `gomap bench`'s malloc settings (the same file), so that which map gets recycled heap pages
+// and which fresh ones does not depend on which ran first.
+#[path = "../cli/src/malloc.rs"]
+mod malloc;
+
+/// `criterion_main!`, with the malloc settings fixed first.
+fn main() {
+    malloc::pin_malloc_thresholds();
+    hashmap();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::alloc;
+use crate::malloc;
 use crate::outln;
 use crate::report::{self, Record};
 use crate::style::{paint, Style};
@@ -119,7 +119,7 @@ pub fn run(opts: &BenchOptions) -> Result<(), String> {
         None
     };
     let machine = report::machine();
-    let allocator = alloc::pin_malloc_thresholds();
+    let allocator = malloc::pin_malloc_thresholds();
     outln!(
         "{}",
         paint(

@@ -5,6 +5,7 @@ mod alloc;
 mod bench;
 mod inspect;
 mod keys;
+mod malloc;
 mod report;
 mod style;
 mod tour;
