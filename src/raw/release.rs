@@ -24,7 +24,8 @@ pub(crate) const PAGES_PER_STEP: usize = 4;
 /// allocator gets cold, zeroed pages back, to fault in again when it reuses the memory: with
 /// 2 MiB here, a map of 10^5 `String` keys (whose 2.2 MB array was released) took 655 page
 /// faults per fill from empty, against 93 with 4 MiB, and 48-57 against 41 ns per insert
-/// (median; hashbrown: 21 ns, 87 faults).
+/// (a scratch driver, median of 40 fills, glibc's thresholds fixed as `gomap bench` fixes
+/// them; hashbrown: 21 ns, 87 faults).
 pub(crate) const MIN_RELEASED_BYTES: usize = 4 << 20;
 
 /// How far a range has been released: pages below `released_to` are gone.
