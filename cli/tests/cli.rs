@@ -476,6 +476,16 @@ fn bench_json_has_every_map_and_workload() {
         assert!(table.contains(m), "{m} not in the table");
     }
     assert!(table.contains("gomap-sync vs best peer"), "{table}");
+    // The malloc settings the figures were taken under (cli/src/malloc.rs), in the JSON and in
+    // the header line.
+    let allocator = doc["allocator"].as_str().expect("allocator");
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        assert_eq!(
+            allocator,
+            "glibc malloc, mmap threshold 32 MiB, no trimming"
+        );
+    }
+    assert!(table.contains(&format!("({allocator})")), "{table}");
 }
 
 #[test]
