@@ -16,8 +16,9 @@ const MMAP_THRESHOLD: i32 = 32 << 20;
 /// before. Measured with a scratch driver (growing inserts at 10^5 entries, median of 1.5 s of
 /// rounds): gomap then hashbrown, 23.3 and 16.6 ns per insert with 400 and 1 faults per round;
 /// hashbrown then gomap, 28.4 and 33.7 ns with 1,055 and 805 faults. With the thresholds
-/// fixed, 17.8 and 13.9 ns in either order, at most one fault per round. Arrays past [`MMAP_THRESHOLD`] (the
-/// 10^7 sizes) are still mapped afresh, for every map. Returns what it set, for the report.
+/// fixed, 17.8 and 13.9 ns in either order, at most one fault per round. Arrays past
+/// [`MMAP_THRESHOLD`] (the 10^7 sizes) are still mapped afresh, for every map. Returns what it
+/// set, for the report.
 pub fn pin_malloc_thresholds() -> &'static str {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -231,16 +231,7 @@ impl<K, V> RawIter<K, V> {
         while self.remaining > 0 {
             let full = core::mem::take(&mut self.full);
             self.remaining -= full.count();
-            let (bucket, offset) = (self.current, self.offset);
-            for r in full {
-                acc = f(
-                    acc,
-                    Slot {
-                        bucket,
-                        index: (r + offset) & (BUCKET_CNT - 1),
-                    },
-                );
-            }
+            acc = fold_bucket(&mut f, acc, self.current, self.offset, full);
             if self.remaining > 0 {
                 self.advance();
             }

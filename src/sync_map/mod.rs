@@ -390,6 +390,11 @@ impl<K, V> SyncMap<K, V, DefaultHashBuilder> {
 }
 
 impl<K, V, S> SyncMap<K, V, S> {
+    /// Whether the dirty map is growing (a promotion waits for the end of it).
+    fn dirty_growing(locked: &Locked<K, V, S>) -> bool {
+        locked.dirty.as_ref().is_some_and(growing)
+    }
+
     /// An empty map that hashes keys with `hash_builder`.
     ///
     /// ```
@@ -777,11 +782,6 @@ where
                 growth_step(dirty);
             }
         }
-    }
-
-    /// Whether the dirty map is growing (a promotion waits for the end of it).
-    fn dirty_growing(locked: &Locked<K, V, S>) -> bool {
-        locked.dirty.as_ref().is_some_and(growing)
     }
 }
 

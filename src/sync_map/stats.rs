@@ -20,7 +20,7 @@ impl<K, V, S> SyncMap<K, V, S> {
             dirty_len: locked.dirty.as_ref().map(|d| d.len()),
             amended: read.amended(),
             copying: locked.copy.is_some(),
-            dirty_growing: locked.dirty.as_ref().is_some_and(super::growing),
+            dirty_growing: Self::dirty_growing(locked),
             misses: locked.misses,
             promotions: locked.promotions,
         }
