@@ -174,14 +174,15 @@ func run(workload string, n int, budget time.Duration) {
 		}
 		value = throughput(budget, func() (time.Duration, uint64) {
 			t := time.Now()
-			found := uint64(0)
+			sum := uint64(0)
 			for i := offset; i < offset+n64; i++ {
-				if _, ok := m[key(i)]; ok {
-					found++
+				// The value is read, as the Rust side does (see cli/src/workloads.rs).
+				if v, ok := m[key(i)]; ok {
+					sum += v
 				}
 			}
 			d := time.Since(t)
-			sink += found
+			sink += sum
 			return d, n64
 		})
 	case "remove":
@@ -251,14 +252,14 @@ func run(workload string, n int, budget time.Duration) {
 		}
 		value = throughput(budget, func() (time.Duration, uint64) {
 			t := time.Now()
-			found := uint64(0)
+			sum := uint64(0)
 			for _, k := range keys {
-				if _, ok := m[k]; ok {
-					found++
+				if v, ok := m[k]; ok {
+					sum += v
 				}
 			}
 			d := time.Since(t)
-			sink += found
+			sink += sum
 			return d, n64
 		})
 	case "bytes_per_entry":

@@ -110,18 +110,18 @@ const _: () = assert!(
     "hysteresis: after a shrink the map must double to grow again, and shrink at least a halving"
 );
 
-/// From about this many bytes of buckets (the L2 cache of one core here), a lookup prefetches
-/// its whole head bucket, not only the line of the overflow link. Out of L2, a hit waits for
-/// the tophash line, then for the line of its key and value (the slot is known only once the
-/// tophash matched): fetching all the bucket's lines at once overlaps the two. Both versions
-/// in one process, alternating, on u64 keys (scratch drivers, random and sequential key
-/// orders): hits took 13 % less time at 10^5 entries and 20-28 % at 10^6 and 10^7, and
-/// `SyncMap::load` 11-28 % less at 10^5 and 10^6, 16-byte `String` keys 25 % less at 10^5
-/// and 8-9 % at 10^6 and 3 * 10^6; misses, which read only the tophash line
-/// and the overflow link, took 2-12 % more. In cache the extra prefetches only cost
-/// instructions (11-13 % at 10^3 without the threshold). Writes gained nothing from it
-/// (inserts, overwrites and removes within 5 % either way at 10^5 to 10^7).
-const WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 1 << 20;
+/// From this many bytes of buckets (past the last-level cache of most machines: 32 MiB
+/// here), a lookup prefetches its whole head bucket, not only the line of the overflow link.
+/// From memory, a hit waits for the tophash line, then for the line of its key and value (the
+/// slot is known only once the tophash matched): fetching all the bucket's lines at once
+/// overlaps the two. Misses, which read only the tophash line and the overflow link, pay for
+/// the lines they do not need. Measured with both versions in one process, alternating
+/// (scratch drivers, u64 keys, values summed): hits took 20-28 % less time at 10^6 and 10^7
+/// entries and `SyncMap::load` 16-28 % less at 10^6, misses 2-12 % more. At 10^5 (a 2.5 MB
+/// array, in L3) it was a wash in `gomap bench`'s loop, three runs of each binary
+/// alternated: hits 5-8 % faster, misses 10 % slower. Writes gained nothing from it (inserts,
+/// overwrites and removes within 5 % either way at 10^5 to 10^7).
+const WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 16 << 20;
 
 /// Whether `count` entries in 2^b buckets exceed the load factor (Go's `overLoadFactor`).
 #[inline]
