@@ -622,6 +622,11 @@ impl<K, V> RawMap<K, V> {
         self.count -= 1;
         // SAFETY: every bucket touched below is in the same live chain.
         unsafe {
+            // A byte store, though the fix-up below may load the whole word right after it
+            // (a load the store buffer cannot forward, which profiles show as the hot spot):
+            // loading the word first and storing it whole was slower each of the three times
+            // it was tried (last: 7.8-7.9 against 6.9-7.0 ns per remove in a remove-all at
+            // 10^3, and 11 against 10 at 10^5, two builds alternated four times).
             bucket.set_tophash(index, EMPTY_ONE);
             let next_is_rest = if index == BUCKET_CNT - 1 {
                 bucket
