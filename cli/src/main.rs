@@ -103,6 +103,11 @@ struct BenchArgs {
     /// Where the Go program lives.
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/go"))]
     go_dir: PathBuf,
+    /// Measure every figure of the Rust maps this many times, the maps taking turns, and report
+    /// each map's median: on a shared machine a burst of noise then spoils one pass of one map,
+    /// not the figure (Go's figures are measured once).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=50))]
+    repeat: u64,
     /// Override the sizes, of the SyncMap workloads too (comma-separated entry counts, each
     /// 1 ..= 100,000,000).
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=100_000_000), hide = true)]
@@ -167,6 +172,7 @@ fn main() -> ExitCode {
             if let Some(ms) = args.budget_ms {
                 plan.budget = std::time::Duration::from_millis(ms);
             }
+            plan.repeat = args.repeat as usize;
             bench::run(&bench::BenchOptions {
                 plan,
                 filter: args.filter,

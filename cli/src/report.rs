@@ -266,6 +266,7 @@ pub fn json(
         "sync_sizes": plan.sync_sizes,
         "threads": plan.threads,
         "budget_ms": plan.budget.as_millis() as u64,
+        "repeat": plan.repeat,
         "impls": impls,
         "workloads": workloads,
         "results": results,

@@ -280,6 +280,9 @@ pub struct Plan {
     pub threads: Vec<usize>,
     /// Each (workload, size, map) repeats its timed round until this much time has passed.
     pub budget: Duration,
+    /// Passes over each (workload, size, threads), the maps taking turns (`--repeat`); each map's
+    /// figure is the median of its passes.
+    pub repeat: usize,
 }
 
 /// 1 ..= the number of cores this process may use.
@@ -296,6 +299,7 @@ impl Plan {
             sync_sizes: vec![1_000, 100_000, 1_000_000],
             threads: thread_counts(),
             budget: Duration::from_millis(500),
+            repeat: 1,
         }
     }
 
@@ -306,6 +310,7 @@ impl Plan {
             sync_sizes: vec![1_000, 100_000],
             threads: thread_counts(),
             budget: Duration::from_millis(200),
+            repeat: 1,
         }
     }
 

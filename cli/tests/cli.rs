@@ -400,6 +400,42 @@ const SYNC_MEASURES: &[&str] = &["read_mostly", "grow_only", "disjoint", "write_
 const TINY_THREADS: &[u64] = &[1, 2];
 
 #[test]
+fn bench_repeat_reports_one_figure_per_map_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let out = gomap(&[
+        "bench",
+        "--tiny",
+        "--repeat",
+        "3",
+        "--filter",
+        "lookup_hit",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("median of 3 passes with the maps taking turns"),
+        "{}",
+        stdout(&out)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    assert_eq!(doc["repeat"], 3);
+    let imps: Vec<&str> = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["impl"].as_str().expect("impl"))
+        .collect();
+    assert_eq!(imps, ["gomap", "hashbrown", "std"]);
+
+    let zero = gomap(&["bench", "--tiny", "--repeat", "0"]);
+    assert!(!zero.status.success());
+    assert!(stderr(&zero).contains("--repeat"), "{}", stderr(&zero));
+}
+
+#[test]
 fn bench_json_has_every_map_and_workload() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
