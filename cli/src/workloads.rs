@@ -137,7 +137,7 @@ pub const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "lookup_hit",
-        what: "get every key 0..n of a map holding them; op = get",
+        what: "get every key 0..n of a map holding them, summing the values; op = get",
         measures: &[Measure {
             name: "lookup_hit",
             unit: Unit::Mops,
