@@ -399,28 +399,27 @@ const SYNC_MEASURES: &[&str] = &["read_mostly", "grow_only", "disjoint", "write_
 /// `--tiny` runs the SyncMap workloads at 1 and 2 threads.
 const TINY_THREADS: &[u64] = &[1, 2];
 
-#[test]
-fn bench_repeat_reports_one_figure_per_map_and_says_so() {
+/// Runs `gomap bench --tiny <args> --json <a temporary file>`, asserts that it succeeded and
+/// returns its output and the JSON it wrote.
+fn tiny_bench_json(args: &[&str]) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let out = gomap(&[
-        "bench",
-        "--tiny",
-        "--repeat",
-        "3",
-        "--filter",
-        "lookup_hit",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let mut all = vec!["bench", "--tiny", "--json", json.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = gomap(&all);
     assert!(out.status.success(), "{}", stderr(&out));
+    let doc = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    (out, doc)
+}
+
+#[test]
+fn bench_repeat_reports_one_figure_per_map_and_says_so() {
+    let (out, doc) = tiny_bench_json(&["--repeat", "3", "--filter", "lookup_hit"]);
     assert!(
         stdout(&out).contains("median of 3 passes with the maps taking turns"),
         "{}",
         stdout(&out)
     );
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
     assert_eq!(doc["repeat"], 3);
     let imps: Vec<&str> = doc["results"]
         .as_array()
@@ -614,20 +613,7 @@ fn bench_go_side_runs_sync_map_too_when_go_is_installed() {
         eprintln!("skipped: Go is not installed");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let out = gomap(&[
-        "bench",
-        "--tiny",
-        "--go",
-        "--filter",
-        "write_heavy",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("valid JSON");
+    let (out, doc) = tiny_bench_json(&["--go", "--filter", "write_heavy"]);
     let results = doc["results"].as_array().expect("results");
     for &t in TINY_THREADS {
         let r = results
