@@ -509,14 +509,14 @@ impl<K, V, S> SyncMap<K, V, S> {
     ///
     /// It spins first, trying the lock between pauses that double up to `LOCK_SPIN_PAUSES`.
     /// Critical sections here last tens of nanoseconds, but std's mutex spins only briefly
-    /// before sleeping on a futex, and a sleep and wake-up cost microseconds on this VM: with
-    /// two threads inserting new keys (the harness's `grow_only` at 10^5 keys) 6.6 % of
-    /// acquisitions went to the futex (132,143 futex calls for 2 M operations, 7,146 context
-    /// switches), against 6,152 calls and 1,221 switches with this spin. `gomap bench` with
-    /// and without it, alternated three times: `grow_only` at 2 threads 0.71-0.80x against
-    /// 0.49-0.58x dashmap at 1k keys, 0.20-0.33x against 0.13-0.17x at 10^5; `write_heavy` no
-    /// worse. parking_lot's mutex (spins less, then yields) measured between the two, so no
-    /// new dependency for it. Loom models std's mutex as is.
+    /// before sleeping on a futex, and a sleep and wake-up cost microseconds on this VM: two
+    /// threads inserting new keys (the harness's `grow_only` at 10^5 keys, on a scratch driver
+    /// under `perf stat`) made 132,143 futex calls and 7,146 context switches for 2 M
+    /// operations, against 6,152 and 1,221 with this spin. `gomap bench` with and without it,
+    /// alternated three times: `grow_only` at 2 threads 0.71-0.80x against 0.49-0.58x dashmap
+    /// at 1k keys, 0.20-0.33x against 0.13-0.17x at 10^5; `write_heavy` no worse.
+    /// parking_lot's mutex (it spins less, then yields) did less well than this spin on the
+    /// scratch driver, so no new dependency for it. Loom models std's mutex as is.
     fn lock(&self) -> MutexGuard<'_, Locked<K, V, S>> {
         #[cfg(not(loom))]
         for round in 0..LOCK_SPIN_TRIES {
