@@ -426,3 +426,44 @@ fn chains_of_every_length_split_by_the_hash_when_doubling() {
         }
     }
 }
+
+/// An evacuated old bucket keeps, in each slot's tophash, where its entry went: evacuatedX,
+/// evacuatedY (by the hash's X/Y bit), or evacuatedEmpty. The layout view shows these marks
+/// (the tour does), so all three evacuation paths (a lone bucket, a short chain, a long one)
+/// must write them right.
+#[test]
+fn evacuated_buckets_are_marked_with_where_each_entry_went() {
+    use gomap::SlotState;
+    for chain_keys in [3u64, 8, 13, 60, 100] {
+        // hash(k) = k: keys 16i + 15 share bucket 15 of 16, and bit 4 (i's low bit) sends
+        // them to X (bucket 15) or Y (bucket 31) when doubling to 32 buckets.
+        let mut map: HashMap<u64, u64, common::Identity> =
+            HashMap::with_capacity_and_hasher(100, common::Identity);
+        for i in 0..chain_keys {
+            map.insert(i * 16 + 15, i);
+        }
+        let before = map.layout(|k, _| k.to_string()).buckets[15].buckets[0].clone();
+        let mut k = 0u64;
+        while !map.stats().growing {
+            if k % 16 != 15 {
+                map.insert(k, k);
+            }
+            k += 1;
+        }
+        // Overwriting a key of the chain evacuates its old bucket first.
+        map.insert(15, 0);
+        assert!(map.stats().growing, "{chain_keys}: growth ended too soon");
+        let old = map.layout(|_, _| String::new()).oldbuckets.unwrap();
+        assert!(old[15].retired, "{chain_keys}: old bucket 15 not evacuated");
+        let head = &old[15].buckets[0];
+        for slot in 0..8 {
+            let expected = match &before.entries[slot] {
+                None => SlotState::EvacuatedEmpty,
+                Some(key) if key.parse::<u64>().unwrap() >> 4 & 1 == 0 => SlotState::EvacuatedX,
+                Some(_) => SlotState::EvacuatedY,
+            };
+            assert_eq!(head.state(slot), expected, "{chain_keys} keys, slot {slot}");
+        }
+        map.check_invariants().unwrap();
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::bucket::{free_overflow, ArrayRef, Bucket, BucketArray, BucketLayout, BUCKET_CNT};
 use super::release::{MIN_RELEASED_BYTES, PAGES_PER_STEP};
-use super::tophash::{is_full, EVACUATED_EMPTY, EVACUATED_X, EVACUATED_Y};
+use super::tophash::{is_full, EvacuationMarks};
 use super::{RawMap, Slot};
 use crate::error::TryReserveError;
 
@@ -270,7 +270,7 @@ impl<K, V> RawMap<K, V> {
             // same-size growth) fill front to back from a cursor, only this chain filling them;
             // otherwise each entry takes the first empty slot of its destination chain, which
             // other old chains may share.
-            let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+            let mut marks = EvacuationMarks::new();
             let n = match &plan {
                 Plan::SameSize | Plan::Double { .. } => {
                     let x = new.bucket(i & new.mask());
@@ -329,9 +329,9 @@ impl<K, V> RawMap<K, V> {
                     }
                 }
                 head.set_overflow(None);
-                head.set_tophashes(marks);
+                head.set_tophashes(marks.bytes());
             }
-            debug_assert!(marks.iter().all(|&m| !is_full(m)));
+            debug_assert!(marks.bytes().iter().all(|&m| !is_full(m)));
         }
         if i == self.nevacuate {
             self.advance_evacuation_mark();
@@ -373,7 +373,7 @@ impl<K, V> RawMap<K, V> {
         self.init_destinations(i, old, new);
         let x = new.bucket(i & new.mask());
         let y = new.bucket((i | 1 << old_b) & new.mask());
-        let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+        let mut marks = EvacuationMarks::new();
         let (mut to_x_count, mut to_y_count) = (0usize, 0usize);
         // X and Y are initialised above, owned by this bucket alone and filled front to back;
         // at most 8 entries fit either. The marks written at the end retire the old bucket.
@@ -389,9 +389,9 @@ impl<K, V> RawMap<K, V> {
                 to_y_count += usize::from(goes_y);
                 head.move_slot(index, dest, j);
                 dest.set_tophash(j, tops[index]);
-                marks[index] = EVACUATED_X + u8::from(goes_y);
+                marks.set(index, goes_y);
             }
-            head.set_tophashes(marks);
+            head.set_tophashes(marks.bytes());
         }
         self.moved += (to_x_count + to_y_count) as u64;
     }
@@ -450,7 +450,7 @@ impl<K, V> RawMap<K, V> {
             new.bucket((i | 1 << old_b) & new.mask()),
         ];
         let mut count = [0usize; 2];
-        let mut marks = [EVACUATED_EMPTY; BUCKET_CNT];
+        let mut marks = EvacuationMarks::new();
         let mut moved = 0;
         // Pass 2: move, then retire the chain: its heap overflow buckets are freed (pool buckets
         // go with the old array) and the head keeps only the evacuation marks.
@@ -473,7 +473,7 @@ impl<K, V> RawMap<K, V> {
                     count[side] += 1;
                     moved += 1;
                     if c == 0 {
-                        marks[index] = EVACUATED_X + side as u8;
+                        marks.set(index, side == 1);
                     }
                 }
                 bucket = b.overflow();
@@ -483,7 +483,7 @@ impl<K, V> RawMap<K, V> {
                 c += 1;
             }
             head.set_overflow(None);
-            head.set_tophashes(marks);
+            head.set_tophashes(marks.bytes());
         }
         self.moved += moved;
         true
@@ -518,7 +518,7 @@ impl<K, V> RawMap<K, V> {
     unsafe fn move_chain(
         &mut self,
         head: Bucket<K, V>,
-        marks: &mut [u8; BUCKET_CNT],
+        marks: &mut EvacuationMarks,
         mut place: impl FnMut(&mut Self, usize) -> (Slot<K, V>, bool),
     ) -> usize {
         let mut n = 0;
@@ -536,7 +536,7 @@ impl<K, V> RawMap<K, V> {
                     src.move_slot(index, slot.bucket, slot.index);
                     slot.bucket.set_tophash(slot.index, tops[index]);
                     if in_head {
-                        marks[index] = if to_x { EVACUATED_X } else { EVACUATED_Y };
+                        marks.set(index, !to_x);
                     }
                 }
                 bucket = src.overflow();
