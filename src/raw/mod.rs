@@ -160,11 +160,11 @@ pub(crate) fn capacity_of(b: u8) -> usize {
     BUCKET_CNT.max(LOAD_FACTOR_NUM * ((1usize << b) / LOAD_FACTOR_DEN))
 }
 
-/// The first slot of the run of `emptyOne` slots that ends at slot `index` (itself
-/// `emptyOne`): one past the highest slot below `index` that is not `emptyOne`, or 0.
+/// The first slot of the run of `emptyOne` slots that ends at slot `index`: one past the
+/// highest slot below `index` that is not `emptyOne`, or 0. Slot `index` itself is not read
+/// (it may still hold the tophash of the pair just erased).
 #[inline]
 fn empty_one_run_start(tops: [u8; BUCKET_CNT], index: usize) -> usize {
-    debug_assert!(tops[index] == EMPTY_ONE);
     let ones = Group::load(tops).match_byte(EMPTY_ONE).to_byte();
     let others_below = !ones & ((1u16 << index) - 1) as u8;
     (u8::BITS - others_below.leading_zeros()) as usize
@@ -622,12 +622,6 @@ impl<K, V> RawMap<K, V> {
         self.count -= 1;
         // SAFETY: every bucket touched below is in the same live chain.
         unsafe {
-            // A byte store, though the fix-up below may load the whole word right after it
-            // (a load the store buffer cannot forward, which profiles show as the hot spot):
-            // loading the word first and storing it whole was slower each of the three times
-            // it was tried (last: 7.8-7.9 against 6.9-7.0 ns per remove in a remove-all at
-            // 10^3, and 11 against 10 at 10^5, two builds alternated four times).
-            bucket.set_tophash(index, EMPTY_ONE);
             let next_is_rest = if index == BUCKET_CNT - 1 {
                 bucket
                     .overflow()
@@ -635,11 +629,20 @@ impl<K, V> RawMap<K, V> {
             } else {
                 bucket.tophash(index + 1) == EMPTY_REST
             };
-            if next_is_rest {
-                // Walk backwards over the chain turning emptyOne into emptyRest: within a
-                // bucket, the whole run of emptyOne ending at `index` at once (a byte loop
-                // here mispredicted its exit on most removes of a remove-all), then on into
-                // the previous bucket if the run reaches slot 0.
+            if !next_is_rest {
+                // A byte store: storing the whole tophash word measured slower each of the
+                // three times it was tried (last: 7.8-7.9 against 6.9-7.0 ns per remove in a
+                // remove-all at 10^3, 11 against 10 at 10^5, two builds alternated four times).
+                bucket.set_tophash(index, EMPTY_ONE);
+            } else {
+                // Walk backwards over the chain turning the run of emptyOne that ends at the
+                // erased slot into emptyRest: within a bucket, the whole run at once (a byte
+                // loop here mispredicted its exit on most removes of a remove-all), then on
+                // into the previous bucket if the run reaches slot 0. The erased slot gets its
+                // emptyRest with the word store of the first step, not a byte store first:
+                // loading the word right after a byte store into it waits for the store to
+                // reach the cache (the store buffer cannot forward a byte to a word load), and
+                // that wait was the hottest spot of a remove-all.
                 loop {
                     let tops = bucket.tophashes();
                     let run_start = empty_one_run_start(tops, index);
