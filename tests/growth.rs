@@ -394,26 +394,36 @@ fn a_deserialized_map_or_set_still_shrinks() {
     );
 }
 
+/// A map of 16 buckets (B = 4) whose bucket 15 holds `chain_keys` keys (a chain when more than
+/// eight). hash(k) = k: keys 16i + 15 share bucket 15, and bit 4 (i's low bit, the X/Y bit of
+/// the doubling to 32 buckets) alternates between them.
+fn chain_in_bucket_15(chain_keys: u64) -> HashMap<u64, u64, common::Identity> {
+    let mut map = HashMap::with_capacity_and_hasher(100, common::Identity);
+    for i in 0..chain_keys {
+        map.insert(i * 16 + 15, i);
+    }
+    assert_eq!(map.stats().b, 4, "{chain_keys}: {:?}", map.stats());
+    map
+}
+
+/// Inserts keys of the other buckets until the doubling starts.
+fn grow_without_touching_bucket_15(map: &mut HashMap<u64, u64, common::Identity>) {
+    let mut k = 0u64;
+    while !map.stats().growing {
+        if k % 16 != 15 {
+            map.insert(k, k);
+        }
+        k += 1;
+    }
+}
+
 /// Chains longer than eight buckets (colliding hashes) take the general evacuation path; the
 /// usual ones a short path. Both must split a chain between X and Y by the hash.
 #[test]
 fn chains_of_every_length_split_by_the_hash_when_doubling() {
     for chain_keys in [9u64, 20, 60, 80, 100] {
-        // hash(k) = k: keys 16i + 15 share bucket 15 of 16, and bit 4 (the X/Y bit of the
-        // doubling to 32 buckets) alternates between them.
-        let mut map: HashMap<u64, u64, common::Identity> =
-            HashMap::with_capacity_and_hasher(100, common::Identity);
-        for i in 0..chain_keys {
-            map.insert(i * 16 + 15, i);
-        }
-        assert_eq!(map.stats().b, 4, "{chain_keys}: {:?}", map.stats());
-        let mut k = 0u64;
-        while !map.stats().growing {
-            if k % 16 != 15 {
-                map.insert(k, k);
-            }
-            k += 1;
-        }
+        let mut map = chain_in_bucket_15(chain_keys);
+        grow_without_touching_bucket_15(&mut map);
         map.check_invariants().unwrap();
         map.finish_growth();
         map.check_invariants().unwrap();
@@ -434,22 +444,11 @@ fn chains_of_every_length_split_by_the_hash_when_doubling() {
 #[test]
 fn evacuated_buckets_are_marked_with_where_each_entry_went() {
     use gomap::SlotState;
+    // A lone bucket (3 and 8 keys), a short chain (13, 60) and a long one (100).
     for chain_keys in [3u64, 8, 13, 60, 100] {
-        // hash(k) = k: keys 16i + 15 share bucket 15 of 16, and bit 4 (i's low bit) sends
-        // them to X (bucket 15) or Y (bucket 31) when doubling to 32 buckets.
-        let mut map: HashMap<u64, u64, common::Identity> =
-            HashMap::with_capacity_and_hasher(100, common::Identity);
-        for i in 0..chain_keys {
-            map.insert(i * 16 + 15, i);
-        }
+        let mut map = chain_in_bucket_15(chain_keys);
         let before = map.layout(|k, _| k.to_string()).buckets[15].buckets[0].clone();
-        let mut k = 0u64;
-        while !map.stats().growing {
-            if k % 16 != 15 {
-                map.insert(k, k);
-            }
-            k += 1;
-        }
+        grow_without_touching_bucket_15(&mut map);
         // Overwriting a key of the chain evacuates its old bucket first.
         map.insert(15, 0);
         assert!(map.stats().growing, "{chain_keys}: growth ended too soon");
