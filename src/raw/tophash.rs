@@ -315,6 +315,7 @@ impl EvacuationMarks {
         self.0 ^= u64::from(EVACUATED_EMPTY ^ mark) << (8 * i);
     }
 
+    /// The marks as tophash bytes (slot `i` at index `i`).
     #[inline]
     pub(crate) fn bytes(self) -> [u8; 8] {
         self.0.to_le_bytes()
