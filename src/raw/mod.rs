@@ -111,7 +111,8 @@ const _: () = assert!(
 );
 
 /// From this many bytes of buckets (past the last-level cache of most machines: 32 MiB
-/// here), a lookup prefetches its whole head bucket, not only the line of the overflow link.
+/// here), a lookup or a remove prefetches its whole head bucket, not only the line of the
+/// overflow link.
 /// From memory, a hit waits for the tophash line, then for the line of its key and value (the
 /// slot is known only once the tophash matched): fetching all the bucket's lines at once
 /// overlaps the two. Misses, which read only the tophash line and the overflow link, pay for
@@ -119,8 +120,12 @@ const _: () = assert!(
 /// (scratch drivers, u64 keys, values summed): hits took 20-28 % less time at 10^6 and 10^7
 /// entries and `SyncMap::load` 16-28 % less at 10^6, misses 2-12 % more. At 10^5 (a 2.5 MB
 /// array, in L3) it was a wash in `gomap bench`'s loop, three runs of each binary
-/// alternated: hits 5-8 % faster, misses 10 % slower. Writes gained nothing from it (inserts,
-/// overwrites and removes within 5 % either way at 10^5 to 10^7).
+/// alternated: hits 5-8 % faster, misses 10 % slower. Inserts and overwrites gained nothing
+/// from it (within 5 % either way at 10^5 to 10^7). A remove reads its key's value like a hit
+/// does: `gomap bench --filter remove` and `--filter churn` (a remove and an insert per step),
+/// builds with and without it alternated three times, gave removes at 10^7 16.1-17.1 against
+/// 12.7-12.9 Mops/s and churn at 10^7 7.5-7.8 against 5.5-6.0, 10^3 and 10^5 below the
+/// threshold (an earlier scratch measurement had put removes within 5 %).
 const WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 16 << 20;
 
 /// Whether `count` entries in 2^b buckets exceed the load factor (Go's `overLoadFactor`).
@@ -362,12 +367,20 @@ impl<K, V> RawMap<K, V> {
         }
         // SAFETY: `count > 0`, checked above.
         let head = unsafe { self.read_head(hash) };
+        self.prefetch_for_find(head);
+        self.find_in_chain(head, hash, eq)
+    }
+
+    /// Asks for the lines of the chain at `head` that a lookup or a remove reads: in a big
+    /// array, the whole head bucket (see [`WHOLE_BUCKET_PREFETCH_MIN_BYTES`]), else the line
+    /// of the overflow link.
+    #[inline]
+    fn prefetch_for_find(&self, head: Bucket<K, V>) {
         if self.count >= WHOLE_BUCKET_PREFETCH_MIN_BYTES / Self::BYTES_PER_ENTRY {
             head.prefetch();
         } else {
             head.prefetch_overflow_link();
         }
-        self.find_in_chain(head, hash, eq)
     }
 
     /// Finds the slot holding a key with this hash for which `eq` is true in the chain at
@@ -598,7 +611,7 @@ impl<K, V> RawMap<K, V> {
         }
         // SAFETY: `count > 0`, checked above; evacuation moves entries without changing it.
         let head = unsafe { self.read_head(hash) };
-        head.prefetch_overflow_link();
+        self.prefetch_for_find(head);
         let slot = self.find_in_chain(head, hash, eq)?;
         // SAFETY: found just now in the live chain starting at `head`.
         Some(unsafe { self.erase(head, slot) })
