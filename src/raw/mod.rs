@@ -125,16 +125,20 @@ const _: () = assert!(
 /// does: `gomap bench --filter remove` and `--filter churn` (a remove and an insert per step),
 /// builds with and without it alternated three times, gave removes at 10^7 16.1-17.1 against
 /// 12.7-12.9 Mops/s and churn at 10^7 7.5-7.8 against 5.5-6.0, 10^3 and 10^5 below the
-/// threshold (an earlier scratch measurement had put removes within 5 %). Removes use
-/// [`REMOVE_WHOLE_BUCKET_PREFETCH_MIN_BYTES`].
+/// threshold (an earlier scratch measurement had put removes within 5 %). Finds that nearly
+/// always hit use [`HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES`].
 const WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 16 << 20;
 
-/// The same threshold for removes, past the L2 cache (1 MiB per core here): a remove nearly
-/// always finds its key, so the lines a miss does not need are rarely wasted, and at 10^5
-/// entries (a 2.5 MB array) `gomap bench --quick --filter remove`, builds with 1 and 16 MiB
-/// alternated three times, gave 109.6-112.0 against 103.7-106.7 Mops/s (churn unchanged). At
-/// 10^3 (in L1 and L2) a scratch remove-all was 9 % slower with the prefetch.
-const REMOVE_WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 1 << 20;
+/// The same threshold for finds that nearly always hit (removes, and the reads of a `SyncMap`
+/// snapshot, made for read-mostly use), past the L2 cache (1 MiB per core here): the lines a
+/// miss does not need are rarely wasted. At 10^5 entries (a 2.5 MB array), builds with 1 and
+/// 16 MiB alternated: `gomap bench --quick --filter remove` (three runs each) gave removes
+/// 109.6-112.0 against 103.7-106.7 Mops/s (churn unchanged); `gomap bench --filter
+/// read_mostly` (98 % loads; six runs each) gave 25.6-27.7 ns per operation at one thread in
+/// five runs (83.5 in one) against 30.8-86.2, and the same within the noise at two threads
+/// (15.5-45.8 against 16.6-45.8). At 10^3 (in L1 and L2) a scratch remove-all was 9 % slower
+/// with the prefetch.
+const HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 1 << 20;
 
 /// Whether `count` entries in 2^b buckets exceed the load factor (Go's `overLoadFactor`).
 #[inline]
@@ -370,12 +374,33 @@ impl<K, V> RawMap<K, V> {
     /// Finds the slot holding a key with this hash for which `eq` is true.
     #[inline]
     pub(crate) fn find(&self, hash: u64, eq: impl FnMut(&K) -> bool) -> Option<Slot<K, V>> {
+        self.find_prefetching(hash, eq, WHOLE_BUCKET_PREFETCH_MIN_BYTES)
+    }
+
+    /// [`RawMap::find`] for a caller whose key is nearly always present (see
+    /// [`HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES`]).
+    #[inline]
+    pub(crate) fn find_expecting_hit(
+        &self,
+        hash: u64,
+        eq: impl FnMut(&K) -> bool,
+    ) -> Option<Slot<K, V>> {
+        self.find_prefetching(hash, eq, HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES)
+    }
+
+    #[inline]
+    fn find_prefetching(
+        &self,
+        hash: u64,
+        eq: impl FnMut(&K) -> bool,
+        whole_bucket_min_bytes: usize,
+    ) -> Option<Slot<K, V>> {
         if self.count == 0 {
             return None;
         }
         // SAFETY: `count > 0`, checked above.
         let head = unsafe { self.read_head(hash) };
-        self.prefetch_for_find(head, WHOLE_BUCKET_PREFETCH_MIN_BYTES);
+        self.prefetch_for_find(head, whole_bucket_min_bytes);
         self.find_in_chain(head, hash, eq)
     }
 
@@ -619,7 +644,7 @@ impl<K, V> RawMap<K, V> {
         }
         // SAFETY: `count > 0`, checked above; evacuation moves entries without changing it.
         let head = unsafe { self.read_head(hash) };
-        self.prefetch_for_find(head, REMOVE_WHOLE_BUCKET_PREFETCH_MIN_BYTES);
+        self.prefetch_for_find(head, HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES);
         let slot = self.find_in_chain(head, hash, eq)?;
         // SAFETY: found just now in the live chain starting at `head`.
         Some(unsafe { self.erase(head, slot) })

@@ -647,7 +647,8 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let read = self.load_read_only(guard);
-        if let Some(e) = read.m.get(key) {
+        // Loads, deletes and swaps of keys that are present are this map's common case.
+        if let Some(e) = read.m.get_expecting_hit(key) {
             return Some(e);
         }
         if !read.amended() {

@@ -61,7 +61,7 @@ where
     pub(super) fn swap_in<'g>(&'g self, key: K, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
         let mut value = value;
         let seen = self.load_read_only(guard);
-        let found = seen.m.get(&key);
+        let found = seen.m.get_expecting_hit(&key);
         if let Some(e) = found {
             match e.try_swap(value, guard) {
                 Ok(previous) => {
