@@ -241,6 +241,28 @@ fn finish_growth<K: Eq + Hash, V, S: BuildHasher>(m: &mut EntryMap<K, V, S>) {
 #[cfg(loom)]
 fn finish_growth<K, V, S>(_: &mut EntryMap<K, V, S>) {}
 
+/// A snapshot lookup whose key is nearly always present (loads, deletes, swaps): see
+/// `HashMap::get_expecting_hit`.
+#[cfg(not(loom))]
+#[inline]
+fn get_expecting_hit<'m, K, V, S, Q>(m: &'m EntryMap<K, V, S>, key: &Q) -> Option<&'m EntryRef<V>>
+where
+    K: Eq + Hash + Borrow<Q>,
+    S: BuildHasher,
+    Q: Hash + Eq + ?Sized,
+{
+    m.get_expecting_hit(key)
+}
+#[cfg(loom)]
+fn get_expecting_hit<'m, K, V, S, Q>(m: &'m EntryMap<K, V, S>, key: &Q) -> Option<&'m EntryRef<V>>
+where
+    K: Eq + Hash + Borrow<Q>,
+    S: BuildHasher,
+    Q: Hash + Eq + ?Sized,
+{
+    m.get(key)
+}
+
 /// Go's `readOnly`: the immutable snapshot readers consult without a lock.
 struct ReadOnly<K, V, S> {
     /// Invariant: never modified after the snapshot is published.
@@ -648,7 +670,7 @@ where
     {
         let read = self.load_read_only(guard);
         // Loads, deletes and swaps of keys that are present are this map's common case.
-        if let Some(e) = read.m.get_expecting_hit(key) {
+        if let Some(e) = get_expecting_hit(&read.m, key) {
             return Some(e);
         }
         if !read.amended() {

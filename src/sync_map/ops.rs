@@ -7,7 +7,7 @@ use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 
 use super::entry::{Entry, EntryRef};
-use super::{EntryMap, Locked, ReadOnly, SyncMap};
+use super::{get_expecting_hit, EntryMap, Locked, ReadOnly, SyncMap};
 use crate::primitive::{reclaim_box, Guard, GuardApi as _, Ordering};
 
 impl<K, V, S> SyncMap<K, V, S>
@@ -61,7 +61,7 @@ where
     pub(super) fn swap_in<'g>(&'g self, key: K, value: V, guard: &'g Guard<'_>) -> Option<&'g V> {
         let mut value = value;
         let seen = self.load_read_only(guard);
-        let found = seen.m.get_expecting_hit(&key);
+        let found = get_expecting_hit(&seen.m, &key);
         if let Some(e) = found {
             match e.try_swap(value, guard) {
                 Ok(previous) => {
