@@ -242,8 +242,7 @@ fn finish_growth<K: Eq + Hash, V, S: BuildHasher>(m: &mut EntryMap<K, V, S>) {
 fn finish_growth<K, V, S>(_: &mut EntryMap<K, V, S>) {}
 
 /// A snapshot lookup whose key is nearly always present (loads, deletes, swaps): see
-/// `HashMap::get_expecting_hit`.
-#[cfg(not(loom))]
+/// `HashMap::get_expecting_hit`. Under loom, std's map's plain `get`.
 #[inline]
 fn get_expecting_hit<'m, K, V, S, Q>(m: &'m EntryMap<K, V, S>, key: &Q) -> Option<&'m EntryRef<V>>
 where
@@ -251,16 +250,10 @@ where
     S: BuildHasher,
     Q: Hash + Eq + ?Sized,
 {
-    m.get_expecting_hit(key)
-}
-#[cfg(loom)]
-fn get_expecting_hit<'m, K, V, S, Q>(m: &'m EntryMap<K, V, S>, key: &Q) -> Option<&'m EntryRef<V>>
-where
-    K: Eq + Hash + Borrow<Q>,
-    S: BuildHasher,
-    Q: Hash + Eq + ?Sized,
-{
-    m.get(key)
+    #[cfg(not(loom))]
+    return m.get_expecting_hit(key);
+    #[cfg(loom)]
+    return m.get(key);
 }
 
 /// Go's `readOnly`: the immutable snapshot readers consult without a lock.
