@@ -110,22 +110,22 @@ const _: () = assert!(
     "hysteresis: after a shrink the map must double to grow again, and shrink at least a halving"
 );
 
-/// From this many bytes of buckets (past the last-level cache of most machines: 32 MiB
-/// here), a lookup prefetches its whole head bucket, not only the line of the overflow link
-/// (removes and `SyncMap`'s snapshot reads, which nearly always hit, do from
-/// [`HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES`]). From memory, a hit waits for the tophash line, then for the line of its key and value (the
-/// slot is known only once the tophash matched): fetching all the bucket's lines at once
-/// overlaps the two. Misses, which read only the tophash line and the overflow link, pay for
-/// the lines they do not need. Measured with both versions in one process, alternating
-/// (scratch drivers, u64 keys, values summed): hits took 20-28 % less time at 10^6 and 10^7
-/// entries and `SyncMap::load` 16-28 % less at 10^6, misses 2-12 % more. At 10^5 (a 2.5 MB
-/// array, in L3) it was a wash in `gomap bench`'s loop, three runs of each binary
-/// alternated: hits 5-8 % faster, misses 10 % slower. Inserts and overwrites gained nothing
-/// from it (within 5 % either way at 10^5 to 10^7). A remove reads its key's value like a hit
-/// does: `gomap bench --filter remove` and `--filter churn` (a remove and an insert per step),
-/// builds with and without it (at this threshold) alternated three times, gave removes at 10^7
-/// 16.1-17.1 against 12.7-12.9 Mops/s and churn at 10^7 7.5-7.8 against 5.5-6.0 (an earlier
-/// scratch measurement had put removes within 5 %).
+/// From this many bytes of buckets (past the last-level cache of most machines: 32 MiB here), a
+/// lookup prefetches its whole head bucket, not only the line of the overflow link (removes and
+/// `SyncMap`'s snapshot reads, which nearly always hit, do from
+/// [`HIT_WHOLE_BUCKET_PREFETCH_MIN_BYTES`]). From memory, a hit waits for the tophash line,
+/// then for the line of its key and value (the slot is known only once the tophash matched):
+/// fetching all the bucket's lines at once overlaps the two. Misses, which read only the
+/// tophash line and the overflow link, pay for the lines they do not need. Measured with both
+/// versions in one process, alternating (scratch drivers, u64 keys, values summed): hits took
+/// 20-28 % less time at 10^6 and 10^7 entries and `SyncMap::load` 16-28 % less at 10^6, misses
+/// 2-12 % more. At 10^5 (a 2.5 MB array, in L3) it was a wash in `gomap bench`'s loop, three
+/// runs of each binary alternated: hits 5-8 % faster, misses 10 % slower. Inserts and
+/// overwrites gained nothing from it (within 5 % either way at 10^5 to 10^7). A remove reads
+/// its key's value like a hit does: `gomap bench --filter remove` and `--filter churn` (a
+/// remove and an insert per step), builds with and without it (at this threshold) alternated
+/// three times, gave removes at 10^7 16.1-17.1 against 12.7-12.9 Mops/s and churn at 10^7
+/// 7.5-7.8 against 5.5-6.0 (an earlier scratch measurement had put removes within 5 %).
 const WHOLE_BUCKET_PREFETCH_MIN_BYTES: usize = 16 << 20;
 
 /// The same threshold for finds that nearly always hit (removes, and the reads of a `SyncMap`
