@@ -212,18 +212,24 @@ unsafe impl<V: Send + Sync> Sync for EntryRef<V> {}
 impl<V> EntryRef<V> {
     /// Go's `newEntry`: a shared entry holding `value` in slot 0.
     pub(crate) fn new(value: V) -> Self {
-        let entry = Box::new(Entry::<V> {
+        // Leaked first, so that the pointer stored in `p` is derived from the entry's final
+        // address: one taken through the `Box` would be invalidated by `Box::leak`, which
+        // asserts unique access to the whole allocation (Miri's Stacked Borrows reported a read
+        // through such a pointer as undefined behaviour).
+        let entry = NonNull::from(Box::leak(Box::new(Entry::<V> {
             p: AtomicPtr::new(ptr::null_mut()),
             holds: AtomicUsize::new(ONE_REF | 1),
             slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
             _owns: PhantomData,
-        });
+        })));
+        // SAFETY: just allocated and leaked: valid, and not shared with anyone yet.
+        let e = unsafe { entry.as_ref() };
         // SAFETY: slot 0 is ours (its bit is set, the entry is not shared yet) and uninitialised.
-        unsafe { entry.slot_ptr(0).write(value) };
+        unsafe { e.slot_ptr(0).write(value) };
         // Relaxed: the entry is not shared yet; it is published to other threads by the mutex or
         // by the Release store of the snapshot that holds it.
-        entry.p.store(entry.slot_ptr(0), Ordering::Relaxed);
-        EntryRef(NonNull::from(Box::leak(entry)), PhantomData)
+        e.p.store(e.slot_ptr(0), Ordering::Relaxed);
+        EntryRef(entry, PhantomData)
     }
 
     /// The entry's address (as `Arc::as_ptr`).
