@@ -121,7 +121,16 @@ fn check_against_reference(map: &dyn MapInterface<u8, u16>, ops: &[Op]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // 512 cases unless `PROPTEST_CASES` says otherwise (CI's valgrind and Miri steps run fewer;
+    // proptest itself reads the variable only into its default config).
+    #![proptest_config(ProptestConfig {
+        cases: if std::env::var_os("PROPTEST_CASES").is_some() {
+            ProptestConfig::default().cases
+        } else {
+            512
+        },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn model_matches_reference(ops in proptest::collection::vec(op(), 1..200)) {
