@@ -57,8 +57,20 @@ const _: () = assert!(
 /// (32 bytes for 8-byte values) sits at a 16-byte boundary of the heap, so with `holds` between
 /// them a quarter of the entries would have `p` and both slots on different cache lines; in
 /// this order `p` and slot 0 always share one, and slot 1 only misses it for one entry in four.
+///
+/// The fields are inside one `UnsafeCell`, so that a `&Entry` grants shared read-write access
+/// to every byte of the entry, padding included: `retire` hands the collector a pointer made
+/// from `&self`, through which the last reclaimer may free the entry (`Box::from_raw`), and a
+/// free needs write access to the whole allocation. Without the cell, Miri's Stacked Borrows
+/// reported that free as undefined behaviour for a `V` that leaves padding in the entry (a
+/// `u16`: 4 bytes between the slots and `holds`). All fields are atomics or slots written
+/// through raw pointers, so shared references to them ([`Deref`]) are all the entry needs.
+#[repr(transparent)]
+pub(crate) struct Entry<V>(UnsafeCell<EntryFields<V>>);
+
+/// The fields of an [`Entry`] (see there).
 #[repr(C)]
-pub(crate) struct Entry<V> {
+pub(crate) struct EntryFields<V> {
     /// The entry's state (Go's `entry.p`). It holds one of three kinds of pointer:
     ///
     /// * **a value** (one of this entry's `slots`, or from `Box::into_raw`): the key is present.
@@ -102,6 +114,17 @@ pub(crate) struct Entry<V> {
     holds: AtomicUsize,
     /// The entry owns `V`s (for drop check and auto traits).
     _owns: PhantomData<Box<V>>,
+}
+
+impl<V> Deref for Entry<V> {
+    type Target = EntryFields<V>;
+
+    #[inline]
+    fn deref(&self) -> &EntryFields<V> {
+        // SAFETY: nothing makes a `&mut` to the fields while the entry is shared: they are
+        // atomics, and slots written through the raw pointers of `slot_ptr`.
+        unsafe { &*self.0.get() }
+    }
 }
 
 // SAFETY: the entry owns `V`s, which may be dropped on whichever thread releases it: `V: Send`.
@@ -216,12 +239,14 @@ impl<V> EntryRef<V> {
         // address: one taken through the `Box` would be invalidated by `Box::leak`, which
         // asserts unique access to the whole allocation (Miri's Stacked Borrows reported a read
         // through such a pointer as undefined behaviour).
-        let entry = NonNull::from(Box::leak(Box::new(Entry::<V> {
-            p: AtomicPtr::new(ptr::null_mut()),
-            holds: AtomicUsize::new(ONE_REF | 1),
-            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
-            _owns: PhantomData,
-        })));
+        let entry = NonNull::from(Box::leak(Box::new(Entry::<V>(UnsafeCell::new(
+            EntryFields {
+                p: AtomicPtr::new(ptr::null_mut()),
+                holds: AtomicUsize::new(ONE_REF | 1),
+                slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; SLOTS],
+                _owns: PhantomData,
+            },
+        )))));
         // SAFETY: just allocated and leaked: valid, and not shared with anyone yet.
         let e = unsafe { entry.as_ref() };
         // SAFETY: slot 0 is ours (its bit is set, the entry is not shared yet) and uninitialised.
@@ -295,12 +320,11 @@ impl<V> Drop for EntryRef<V> {
         // 2 of the essay), so nobody can reach the entry or its current value any more.
         let entry = self.0.as_ptr();
         // SAFETY: the entry is alive: the slots' bits or our own hold (the last) still count.
+        // (The reference is not used past the release of either below.)
+        let e = unsafe { &*entry };
         // Relaxed: ordered by the fence above.
-        let p = unsafe { (*entry).p.load(Ordering::Relaxed) };
-        // SAFETY: as above.
-        let slot = is_value(p)
-            .then(|| unsafe { (*entry).slot_of(p) })
-            .flatten();
+        let p = e.p.load(Ordering::Relaxed);
+        let slot = is_value(p).then(|| e.slot_of(p)).flatten();
         match slot {
             Some(i) => {
                 // Frees the slot, and the entry if no retired slot still holds it.
