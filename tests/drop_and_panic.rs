@@ -124,17 +124,20 @@ fn assert_consistent<S: BuildHasher>(map: &HashMap<Tracked, Tracked, S>) {
 
 #[test]
 fn every_path_drops_each_object_exactly_once() {
+    // A quarter of the sizes under Miri (its interpreter is some 10^4 times slower).
+    let n: u64 = if cfg!(miri) { 125 } else { 500 };
+    let live_pairs = |pairs: u64| 2 * pairs as usize;
     {
-        let mut map = filled(500);
-        assert_eq!(live(), 1000);
+        let mut map = filled(n);
+        assert_eq!(live(), live_pairs(n));
         // Replacing a value hands the old one back; the key passed in is dropped.
         let old = map.insert(Tracked::new(3), Tracked::new(30));
         assert_eq!(old.map(|v| v.key), Some(30));
-        assert_eq!(live(), 1000);
+        assert_eq!(live(), live_pairs(n));
         // remove / remove_entry
         assert!(map.remove(&Tracked::new(4)).is_some());
         assert!(map.remove_entry(&Tracked::new(5)).is_some());
-        assert_eq!(live(), 996);
+        assert_eq!(live(), live_pairs(n - 2));
         // entry paths
         match map.entry(Tracked::new(6)) {
             Entry::Occupied(e) => drop(e.remove_entry()),
@@ -142,7 +145,7 @@ fn every_path_drops_each_object_exactly_once() {
         }
         map.entry(Tracked::new(6))
             .or_insert_with(|| Tracked::new(60));
-        assert_eq!(live(), 996);
+        assert_eq!(live(), live_pairs(n - 2));
         // retain
         map.retain(|k, _| k.key % 2 == 0);
         assert_eq!(live(), 2 * map.len());
@@ -158,7 +161,7 @@ fn every_path_drops_each_object_exactly_once() {
         drop(copy);
         // shrink and explicit growth
         map.shrink_to_fit();
-        map.reserve(10_000);
+        map.reserve(20 * n as usize);
         assert_consistent(&map);
         assert_eq!(live(), 2 * map.len());
         // partially consumed drain drops the rest
@@ -172,7 +175,7 @@ fn every_path_drops_each_object_exactly_once() {
     }
     {
         // Partially consumed into_iter, in the middle of a growth.
-        let map = growing(1000);
+        let map = growing(2 * n);
         let mut it = map.into_iter();
         let first: Vec<_> = it.by_ref().take(100).collect();
         drop(it);
@@ -195,7 +198,7 @@ fn every_path_drops_each_object_exactly_once() {
     }
     {
         // Clear and drop in the middle of a growth, and with long chains.
-        let mut map = growing(2000);
+        let mut map = growing(4 * n);
         map.clear();
         assert_eq!(live(), 0);
         assert!(!map.stats().growing);
@@ -212,7 +215,9 @@ fn hash_panic_in_the_middle_of_an_evacuation_changes_nothing() {
     // A fixed seed: with a random one, the key's old bucket sometimes holds fewer entries
     // than the bomb's count, is evacuated whole (legitimately) before the bomb goes off in
     // the next bucket, and the "nothing moved" check below would not apply.
-    let mut map: HashMap<Tracked, Tracked, foldhash::fast::FixedState> = growing_with(3000);
+    // A tenth of the sizes under Miri (its interpreter is some 10^4 times slower).
+    let n: u64 = if cfg!(miri) { 300 } else { 3000 };
+    let mut map: HashMap<Tracked, Tracked, foldhash::fast::FixedState> = growing_with(n);
     let before = map.stats();
     let len = map.len();
     // The insert hashes its own key first, then evacuation hashes old keys: blow up inside
@@ -232,7 +237,7 @@ fn hash_panic_in_the_middle_of_an_evacuation_changes_nothing() {
     );
     assert_consistent(&map);
     // The map is usable: writes resume the growth and finish it.
-    for k in 5000..9000 {
+    for k in 5000..5000 + 4 * n / 3 {
         map.insert(Tracked::new(k), Tracked::new(k * 10));
     }
     map.finish_growth();

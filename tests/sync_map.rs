@@ -362,6 +362,10 @@ fn mid_growth_is_where_the_tests_below_start() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "thousands of keys and loads with invariant walks: minutes under Miri"
+)]
 fn a_promotion_waits_for_the_dirty_maps_growth() {
     // A snapshot is never written, so a growth it was published with would never end: every
     // lookup would check the old array too, for the snapshot's whole life.
@@ -415,6 +419,7 @@ fn first_snapshots_built_whole_are_not_growing() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "thousands of keys and loads: minutes under Miri")]
 fn a_growth_that_starts_just_before_a_promotion_delays_it() {
     let map: SyncMap<u32, u32> = SyncMap::new();
     let full = 6656; // 6.5 entries per bucket of 2^10 buckets: one more key starts a growth

@@ -22,6 +22,17 @@ fn scale() -> u64 {
         .unwrap_or(1)
 }
 
+/// An operation or key count: `native` times [`scale`], or a fiftieth of it under Miri, whose
+/// interpreter is some 10^4 times slower (it checks every access of every thread for data
+/// races, so a few hundred operations per thread already interleave plenty).
+fn count(native: u64) -> u64 {
+    if cfg!(miri) {
+        native / 50
+    } else {
+        native * scale()
+    }
+}
+
 /// A tiny deterministic PRNG (xorshift), so failures reproduce per seed.
 struct Rng(u64);
 impl Rng {
@@ -55,7 +66,7 @@ fn disjoint(map: &dyn MapInterface<u64, u64>) {
             s.spawn(move || {
                 let mut model = std::collections::HashMap::new();
                 let mut rng = Rng(t + 1);
-                for _ in 0..20_000 * scale() {
+                for _ in 0..count(20_000) {
                     let k = t * per + rng.next() % per;
                     let v = rng.next() % 1000;
                     match rng.next() % 8 {
@@ -116,7 +127,7 @@ fn overlapping(map: &dyn MapInterface<u64, u64>) {
         for t in 0..THREADS {
             s.spawn(move || {
                 let mut rng = Rng(t + 7);
-                for i in 0..20_000 * scale() {
+                for i in 0..count(20_000) {
                     let k = rng.next() % keys;
                     let check = |v: Option<u64>| {
                         if let Some(v) = v {
@@ -173,7 +184,7 @@ fn load_or_store_with_race(map: &dyn MapInterface<u64, u64>) {
 }
 
 fn race_to_store(map: &dyn MapInterface<u64, u64>, lazy: bool) {
-    let keys = 2_000;
+    let keys = count(2_000);
     let barrier = Barrier::new(THREADS as usize);
     // Per thread and key: the value seen, whether it was loaded, whether `f` ran.
     let results: Vec<Vec<(u64, bool, bool)>> = thread::scope(|s| {
@@ -229,7 +240,7 @@ fn load_or_store_with_exactly_one_wins() {
 
 /// Threads increment one counter through `compare_and_swap` loops; none may be lost.
 fn cas_counter(map: &dyn MapInterface<u64, u64>) {
-    let per = 2_000;
+    let per = count(2_000);
     map.store(0, 0);
     map.store(1, 0); // a second key, so new keys elsewhere keep promotions coming
     thread::scope(|s| {
@@ -261,7 +272,7 @@ fn compare_and_swap_loses_no_increment() {
 /// plus what remains are exactly the values stored.
 fn exactly_once(map: &dyn MapInterface<u64, u64>) {
     let keys = 8;
-    let per = 5_000 * scale();
+    let per = count(5_000);
     let returned: Vec<Vec<u64>> = thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
@@ -300,8 +311,8 @@ fn swap_and_load_and_delete_hand_out_each_value_once() {
 /// were stored before they looked, with their values, and `range` must see every key stored
 /// before it started, once.
 fn promotions_mid_load(map: &dyn MapInterface<u64, u64>) {
-    const ADDED: u64 = 5_000;
-    let stable = 500;
+    let added = count(5_000);
+    let stable = count(500);
     for k in 0..stable {
         map.store(k, k * 2);
     }
@@ -309,7 +320,7 @@ fn promotions_mid_load(map: &dyn MapInterface<u64, u64>) {
     let done = AtomicBool::new(false);
     thread::scope(|s| {
         s.spawn(|| {
-            for k in stable..stable + ADDED {
+            for k in stable..stable + added {
                 map.store(k, k * 2);
                 // Release: pairs with the readers' Acquire; they only load keys stored before.
                 published.store(k + 1, Ordering::Release);
@@ -343,7 +354,7 @@ fn promotions_mid_load(map: &dyn MapInterface<u64, u64>) {
         }
     });
     map.check();
-    assert_eq!(map.len() as u64, stable + ADDED);
+    assert_eq!(map.len() as u64, stable + added);
 }
 
 #[test]

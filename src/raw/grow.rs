@@ -634,6 +634,7 @@ mod tests {
     /// moves more than two old chains' worth of entries (a chain of a good hash at load 6.5
     /// is at most a few buckets), whereas a stop-the-world rehash would move them all.
     #[test]
+    #[cfg_attr(miri, ignore = "grows to a million entries: hours under Miri")]
     fn no_write_moves_more_than_a_bounded_number_of_entries() {
         let state = foldhash::fast::FixedState::with_seed(7);
         let hasher = |k: &u64| state.hash_one(k);
@@ -682,6 +683,10 @@ mod tests {
     /// path that could read an old bucket must still work: lookups, inserts, removes,
     /// iteration, clone and the invariant checker.
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "fills arrays of 4 MiB and more: far too slow under Miri"
+    )]
     fn released_old_pages_are_never_read() {
         let state = foldhash::fast::FixedState::with_seed(11);
         let hasher = |k: &u64| state.hash_one(k);

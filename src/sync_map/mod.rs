@@ -178,7 +178,9 @@ pub use stats::SyncMapStats;
 /// How many retired objects a thread batches before trying to reclaim them: each batch costs a
 /// `membarrier` (see the essay above for the measurements). It also bounds how many replaced
 /// values a thread holds back from being dropped (plus the batches other threads still read).
-pub(crate) const RETIRE_BATCH: usize = 1024;
+/// Under Miri, whose runs are a few hundred operations long, batches are small so that
+/// reclamation (and its races with readers) happens in them at all.
+pub(crate) const RETIRE_BATCH: usize = if cfg!(miri) { 8 } else { 1024 };
 
 /// How many snapshot entries each operation that takes the mutex copies into a dirty map under
 /// construction. Go copies the whole snapshot in the one store that adds the first new key after
