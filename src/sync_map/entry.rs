@@ -181,7 +181,7 @@ impl<V> Drop for Staged<'_, V> {
         match self.slot {
             Some(i) => {
                 // Frees the slot even if `V::drop` panics.
-                let _release = ReleaseSlot(ptr::from_ref(self.entry).cast_mut(), i);
+                let _release = ReleaseHolds(ptr::from_ref(self.entry).cast_mut(), 1 << i);
                 // SAFETY: the slot is ours (claimed, never published) and initialised.
                 unsafe { ptr::drop_in_place(self.ptr()) };
             }
@@ -191,14 +191,15 @@ impl<V> Drop for Staged<'_, V> {
     }
 }
 
-/// Frees a slot when dropped (so it is freed even while unwinding from `V::drop`), and the
-/// entry too if that was its last hold.
-struct ReleaseSlot<V>(*mut Entry<V>, usize);
+/// Gives up holds on an entry when dropped (so even while unwinding from `V::drop`): `.1` is
+/// the bits to clear, slot bits and/or a reference ([`ONE_REF`]). Frees the entry if that
+/// was its last hold.
+struct ReleaseHolds<V>(*mut Entry<V>, usize);
 
-impl<V> Drop for ReleaseSlot<V> {
+impl<V> Drop for ReleaseHolds<V> {
     fn drop(&mut self) {
-        // SAFETY: the slot's bit keeps the entry allocated until the RMW inside.
-        let last = unsafe { (*self.0).release_slot(self.1) };
+        // SAFETY: the holds being released keep the entry allocated until the RMW inside.
+        let last = unsafe { (*self.0).release_holds(self.1) };
         if last {
             // SAFETY: that RMW brought `holds` to zero: nothing else can reach the entry, and
             // `EntryRef::new` allocated it with `Box`.
@@ -215,7 +216,7 @@ impl<V> Drop for ReleaseSlot<V> {
 /// reach any more (which is what keeps the entry allocated until now).
 unsafe fn reclaim_slot<V, const I: usize>(entry: *mut Entry<V>, _collector: &Collector) {
     // Frees the slot, and the entry if it was the last hold, even if `V::drop` panics.
-    let _release = ReleaseSlot(entry, I);
+    let _release = ReleaseHolds(entry, 1 << I);
     // SAFETY: per the contract the entry is alive and the slot's value unreachable and ours.
     unsafe { ptr::drop_in_place((*entry).slot_ptr(I)) };
 }
@@ -309,51 +310,43 @@ impl<V> Clone for EntryRef<V> {
 
 impl<V> Drop for EntryRef<V> {
     fn drop(&mut self) {
-        // Release: as `Arc`'s drop, our uses of the entry happen before whoever frees it.
-        let old = self.holds.fetch_sub(ONE_REF, Ordering::Release);
-        if old & !ALL_SLOTS != ONE_REF {
-            return; // other references remain
+        // Not the last reference: give ours up. Release: as `Arc`'s drop, our uses of the
+        // entry happen before whoever frees it.
+        let mut holds = self.holds.load(Ordering::Relaxed);
+        while holds & !ALL_SLOTS != ONE_REF {
+            match self.holds.compare_exchange_weak(
+                holds,
+                holds - ONE_REF,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => holds = now,
+            }
         }
-        // Acquire: the last reference synchronises with every earlier release.
+        // The last reference. It keeps its hold until the current value is dropped: given up
+        // first, a reclaimer releasing a retired slot meanwhile could free the entry while we
+        // read `p` (Miri's data-race detector caught that). Its count stays 1: only a
+        // reference makes another. Acquire: the other references' uses happen before ours.
         fence(Ordering::Acquire);
         // The map releases its references only through the collector or with `&mut self` (rule
         // 2 of the essay), so nobody can reach the entry or its current value any more.
         let entry = self.0.as_ptr();
-        // SAFETY: the entry is alive: the slots' bits or our own hold (the last) still count.
-        // (The reference is not used past the release of either below.)
+        // SAFETY: our hold keeps the entry allocated. (The reference is not used past the
+        // release below.)
         let e = unsafe { &*entry };
         // Relaxed: ordered by the fence above.
         let p = e.p.load(Ordering::Relaxed);
         let slot = is_value(p).then(|| e.slot_of(p)).flatten();
-        match slot {
-            Some(i) => {
-                // Frees the slot, and the entry if no retired slot still holds it.
-                let _release = ReleaseSlot(entry, i);
-                // SAFETY: the current value, unreachable now; dropped only here.
-                unsafe { ptr::drop_in_place(p) };
-            }
-            None => {
-                // Frees the entry after the value even if `V::drop` panics.
-                let _free = FreeIfUnheld(entry, old == ONE_REF);
-                if is_value(p) {
-                    // SAFETY: a current value that is not a slot came from `Box::into_raw`.
-                    drop(unsafe { Box::from_raw(p) });
-                }
-            }
-        }
-    }
-}
-
-/// Frees an entry whose last reference is gone when no slot holds it (`.1`); otherwise the
-/// reclaimer of the last retired slot will.
-struct FreeIfUnheld<V>(*mut Entry<V>, bool);
-
-impl<V> Drop for FreeIfUnheld<V> {
-    fn drop(&mut self) {
-        if self.1 {
-            // SAFETY: `holds` went to zero with the last reference's RMW (no slot was taken),
-            // so nothing else can reach the entry; `EntryRef::new` allocated it with `Box`.
-            drop(unsafe { Box::from_raw(self.0) });
+        // Our hold and the current value's slot go in one RMW, after the value's drop (even if
+        // it panics); the entry is freed then unless a retired slot still holds it.
+        let _release = ReleaseHolds(entry, ONE_REF | slot.map_or(0, |i| 1 << i));
+        if slot.is_some() {
+            // SAFETY: the current value, unreachable now; dropped only here.
+            unsafe { ptr::drop_in_place(p) };
+        } else if is_value(p) {
+            // SAFETY: a current value that is not a slot came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(p) });
         }
     }
 }
@@ -372,9 +365,16 @@ impl<V> Entry<V> {
     /// Frees slot `i` (its value already dropped or moved out). Returns whether that was the
     /// entry's last hold, which makes the caller responsible for freeing it.
     fn release_slot(&self, i: usize) -> bool {
+        self.release_holds(1 << i)
+    }
+
+    /// Clears `bits` of `holds` (slot bits and/or one reference, all held by the caller).
+    /// Returns whether that was the entry's last hold, which makes the caller responsible for
+    /// freeing it.
+    fn release_holds(&self, bits: usize) -> bool {
         // Release: the next claimer's Acquire orders its write after our drop of the old value.
         // Acquire: if we free the entry, every earlier use of it happens before.
-        self.holds.fetch_and(!(1 << i), Ordering::AcqRel) == 1 << i
+        self.holds.fetch_sub(bits, Ordering::AcqRel) == bits
     }
 
     /// Puts `value` into a free slot, or into a box if none is free (a key overwritten again
