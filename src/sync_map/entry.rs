@@ -166,7 +166,7 @@ impl<V> Staged<'_, V> {
                 // SAFETY: the slot is ours (claimed, never published) and initialised; we move
                 // the value out and free the slot, so nothing reads or drops it again.
                 let value = unsafe { ptr::read(this.ptr()) };
-                let last = this.entry.release_slot(i);
+                let last = this.entry.release_holds(1 << i);
                 debug_assert!(!last, "a staged value's entry is held by the map");
                 value
             }
@@ -362,15 +362,9 @@ impl<V> Entry<V> {
         (0..SLOTS).find(|&i| p == self.slot_ptr(i))
     }
 
-    /// Frees slot `i` (its value already dropped or moved out). Returns whether that was the
-    /// entry's last hold, which makes the caller responsible for freeing it.
-    fn release_slot(&self, i: usize) -> bool {
-        self.release_holds(1 << i)
-    }
-
-    /// Clears `bits` of `holds` (slot bits and/or one reference, all held by the caller).
-    /// Returns whether that was the entry's last hold, which makes the caller responsible for
-    /// freeing it.
+    /// Clears `bits` of `holds`: slot bits (their values already dropped or moved out) and/or
+    /// one reference, all held by the caller. Returns whether that was the entry's last hold,
+    /// which makes the caller responsible for freeing it.
     fn release_holds(&self, bits: usize) -> bool {
         // Release: the next claimer's Acquire orders its write after our drop of the old value.
         // Acquire: if we free the entry, every earlier use of it happens before.
@@ -385,7 +379,7 @@ impl<V> Entry<V> {
             let free = !self.holds.load(Ordering::Relaxed) & ALL_SLOTS;
             if free != 0 {
                 let i = free.trailing_zeros() as usize;
-                // Acquire: pairs with `release_slot`'s Release, so the previous value's drop
+                // Acquire: pairs with `release_holds`'s Release, so the previous value's drop
                 // happens before our write.
                 if self.holds.fetch_or(1 << i, Ordering::Acquire) & (1 << i) == 0 {
                     let slot = self.slot_ptr(i);
