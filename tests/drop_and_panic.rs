@@ -362,8 +362,8 @@ fn closure_panics_leave_the_map_consistent() {
 }
 
 /// Larger than the inline limit: stored boxed in its slot (Go's indirectelem).
-#[derive(Clone, Debug)]
-struct Big(#[allow(dead_code)] Tracked, [u64; 20]);
+#[derive(Clone, Debug, PartialEq)]
+struct Big(Tracked, [u64; 20]);
 
 #[test]
 fn boxed_values_are_dropped_exactly_once() {
@@ -443,5 +443,115 @@ fn hash_panic_midway_through_a_long_chain_moves_nothing() {
     map.finish_growth();
     map.check_invariants().unwrap();
     drop(map);
+    assert_eq!(live(), 0);
+}
+
+/// A key larger than the inline limit: stored boxed in its slot (Go's indirectkey), hashed and
+/// compared through the box. Hash and equality are the inner `Tracked`'s, bombs included.
+#[derive(Clone, Debug)]
+struct BigKey(Tracked, [u64; 20]);
+
+impl BigKey {
+    fn new(key: u64) -> Self {
+        BigKey(Tracked::new(key), [key; 20])
+    }
+}
+
+impl Hash for BigKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for BigKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for BigKey {}
+
+#[test]
+fn boxed_keys_are_dropped_exactly_once_and_survive_panics() {
+    type BigMap = HashMap<BigKey, Big, foldhash::fast::FixedState>;
+    let pair = |k: u64| (BigKey::new(k), Big(Tracked::new(k * 10), [k; 20]));
+    let check = |map: &BigMap| {
+        map.check_invariants().unwrap();
+        for (k, v) in map.iter() {
+            assert_eq!((k.1[19], v.0.key, v.1[0]), (k.0.key, k.0.key * 10, k.0.key));
+            assert_eq!(map.get(k).map(|v| v.0.key), Some(k.0.key * 10));
+        }
+        assert_eq!(live(), 2 * map.len(), "one live key and value per entry");
+    };
+    // A fifth of the size under Miri (its interpreter is some 10^4 times slower).
+    let n: u64 = if cfg!(miri) { 120 } else { 600 };
+    let mut map = BigMap::default();
+    let mut next = 0;
+    while next < n || !map.stats().growing {
+        let (k, v) = pair(next);
+        map.insert(k, v);
+        next += 1;
+    }
+    check(&map);
+    // Replacing a value keeps the stored key and drops the one passed in.
+    let (k, v) = pair(3);
+    assert_eq!(map.insert(k, v).map(|v| v.0.key), Some(30));
+    assert_eq!(
+        map.remove_entry(&BigKey::new(4)).map(|(k, _)| k.1[0]),
+        Some(4)
+    );
+    match map.entry(BigKey::new(5)) {
+        Entry::Occupied(e) => drop(e.remove_entry()),
+        Entry::Vacant(_) => unreachable!(),
+    }
+    check(&map);
+    // A panicking `Hash` inside an evacuation (the insert hashes its own key first).
+    HASH_BOMB.with(|b| b.set(3));
+    let (k, v) = pair(1_000_000);
+    let r = catch_unwind(AssertUnwindSafe(|| map.insert(k, v)));
+    HASH_BOMB.with(|b| b.set(0));
+    assert!(r.is_err(), "the hash bomb must have gone off");
+    check(&map);
+    // A panicking `Eq` in a lookup through the boxes.
+    EQ_BOMB.with(|b| b.set(1));
+    let probe = BigKey::new(next - 1);
+    let r = catch_unwind(AssertUnwindSafe(|| map.remove(&probe).is_some()));
+    EQ_BOMB.with(|b| b.set(0));
+    assert!(r.is_err(), "the eq bomb must have gone off");
+    drop(probe);
+    check(&map);
+    // A panicking `Clone` frees the boxes of the partial copy.
+    for bomb in [1, 2, 101, 2 * n - 1] {
+        CLONE_BOMB.with(|b| b.set(bomb));
+        let r = catch_unwind(AssertUnwindSafe(|| map.clone()));
+        CLONE_BOMB.with(|b| b.set(0));
+        assert!(r.is_err(), "the clone bomb {bomb} must have gone off");
+        check(&map);
+    }
+    let copy = map.clone();
+    assert_eq!(copy, map);
+    assert_eq!(live(), 4 * map.len());
+    drop(copy);
+    // A panicking `Drop` in `retain`'s removals leaves every pair dropped or still in the map.
+    DROP_BOMB.with(|b| b.set(7));
+    let r = catch_unwind(AssertUnwindSafe(|| map.retain(|k, _| k.0.key % 3 != 0)));
+    DROP_BOMB.with(|b| b.set(0));
+    assert!(r.is_err(), "the drop bomb must have gone off");
+    check(&map);
+    map.finish_growth();
+    map.shrink_to_fit();
+    check(&map);
+    // Partially consumed owning iterators drop the rest.
+    let taken: Vec<_> = map.drain().take(5).collect();
+    assert_eq!((map.len(), live()), (0, 10));
+    drop(taken);
+    for k in 0..n {
+        let (k, v) = pair(k);
+        map.insert(k, v);
+    }
+    let mut it = map.into_iter();
+    let first: Vec<_> = it.by_ref().take(9).collect();
+    drop(it);
+    assert_eq!(live(), 18);
+    drop(first);
     assert_eq!(live(), 0);
 }
