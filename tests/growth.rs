@@ -161,14 +161,16 @@ fn mass_delete_shrinks_incrementally_without_thrashing() {
 
 #[test]
 fn removes_never_start_a_shrink_and_the_next_insert_does() {
-    let (mut map, big) = grown_map(100_000);
+    // Under Miri (CI runs this test there for the shrink's unsafe code), a 25th of the size.
+    let n: u64 = if cfg!(miri) { 4_000 } else { 100_000 };
+    let (mut map, big) = grown_map(n);
     // Down to 1 % and then to nothing: removes pay no shrink, as in hashbrown and std. (A
     // shrink started by a remove would still be sweeping thousands of removes later, so
     // looking every 97 removes, with `stats()` walking every bucket, is enough, and quick
     // enough under valgrind.)
-    for k in 0..100_000u64 {
+    for k in 0..n {
         map.remove(&k);
-        if k % 97 == 0 || k == 99_999 {
+        if k % 97 == 0 || k == n - 1 {
             assert!(!map.stats().growing, "remove of {k} started a resize");
         }
     }
@@ -297,16 +299,18 @@ fn fold_visits_what_next_visits_in_the_same_order_on_a_big_array() {
 
 #[test]
 fn zero_sized_keys_and_values() {
+    // A tenth of the sizes under Miri (its interpreter is some 10^4 times slower).
+    let n: u64 = if cfg!(miri) { 1_000 } else { 10_000 };
     let mut map: HashMap<(), ()> = HashMap::new();
     assert_eq!(map.insert((), ()), None);
     assert_eq!(map.insert((), ()), Some(()));
     assert_eq!(map.len(), 1);
     assert_eq!(map.remove(&()), Some(()));
-    let mut set: HashSet<u64> = (0..10_000).collect();
-    assert_eq!(set.len(), 10_000);
+    let mut set: HashSet<u64> = (0..n).collect();
+    assert_eq!(set.len() as u64, n);
     set.retain(|k| k % 2 == 0);
-    assert_eq!(set.len(), 5_000);
-    let mut units: HashMap<u32, ()> = (0..1000).map(|k| (k, ())).collect();
+    assert_eq!(set.len() as u64, n / 2);
+    let mut units: HashMap<u64, ()> = (0..n / 10).map(|k| (k, ())).collect();
     units.check_invariants().unwrap();
     units.clear();
     assert!(units.is_empty());
@@ -316,32 +320,43 @@ fn zero_sized_keys_and_values() {
 fn big_keys_and_values_are_stored_out_of_line() {
     // 256-byte keys and values are boxed in their slots (Go's indirectkey/indirectelem).
     let key = |k: u64| [k; 32];
+    // A fifth of the size under Miri (its interpreter is some 10^4 times slower).
+    let n: u64 = if cfg!(miri) { 600 } else { 3000 };
     let mut map = HashMap::new();
-    for k in 0..3000u64 {
+    for k in 0..n {
         map.insert(key(k), [k * 2; 32]);
     }
     map.check_invariants().unwrap();
-    for k in 0..3000u64 {
+    for k in 0..n {
         assert_eq!(map.get(&key(k)).map(|v| v[31]), Some(k * 2));
     }
-    for k in (0..3000u64).step_by(2) {
+    for k in (0..n).step_by(2) {
         assert_eq!(map.remove(&key(k)).map(|v| v[0]), Some(k * 2));
     }
     let stats = map.stats();
-    assert!(stats.memory_bytes >= 1500 * 512, "boxed pairs are counted");
+    assert!(
+        stats.memory_bytes >= n as usize / 2 * 512,
+        "boxed pairs are counted"
+    );
     let copy = map.clone();
     assert_eq!(copy, map);
 }
 
 #[test]
 fn string_keys_match_std() {
+    // A 25th of the sizes under Miri (its interpreter is some 10^4 times slower).
+    let (ops, keys): (u32, u32) = if cfg!(miri) {
+        (800, 2_000)
+    } else {
+        (20_000, 50_000)
+    };
     let mut map = HashMap::new();
     let mut model = StdMap::new();
-    for i in 0..20_000u32 {
-        let k = format!("key-{:08}", i.wrapping_mul(2_654_435_761) % 50_000);
+    for i in 0..ops {
+        let k = format!("key-{:08}", i.wrapping_mul(2_654_435_761) % keys);
         assert_eq!(map.insert(k.clone(), i), model.insert(k, i));
         if i % 3 == 0 {
-            let r = format!("key-{:08}", i % 50_000);
+            let r = format!("key-{:08}", i % keys);
             assert_eq!(map.remove(r.as_str()), model.remove(r.as_str()));
         }
     }
