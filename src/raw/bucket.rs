@@ -28,7 +28,15 @@ use crate::error::TryReserveError;
 /// Slots per bucket (Go's `bucketCnt`).
 pub(crate) const BUCKET_CNT: usize = 8;
 /// Keys and values larger than this are boxed (Go's `maxKeySize` / `maxElemSize`).
-pub(crate) const MAX_INLINE: usize = 128;
+///
+/// `RUSTFLAGS="--cfg gomap_inline_all"` stores every key and value inline instead: a build for
+/// `examples/indirect_storage.rs` only (`bench/indirect.sh` runs it against the normal build),
+/// which measures whether boxing pays; see the README's "Out-of-line keys and values".
+pub(crate) const MAX_INLINE: usize = if cfg!(gomap_inline_all) {
+    usize::MAX
+} else {
+    128
+};
 
 const fn round_up(n: usize, align: usize) -> usize {
     (n + align - 1) & !(align - 1)
@@ -605,6 +613,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(gomap_inline_all))]
     fn big_types_are_indirect() {
         const { assert!(Stored::<[u8; 129]>::INDIRECT) };
         const { assert!(!Stored::<[u8; 128]>::INDIRECT) };
