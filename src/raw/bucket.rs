@@ -28,15 +28,7 @@ use crate::error::TryReserveError;
 /// Slots per bucket (Go's `bucketCnt`).
 pub(crate) const BUCKET_CNT: usize = 8;
 /// Keys and values larger than this are boxed (Go's `maxKeySize` / `maxElemSize`).
-///
-/// `RUSTFLAGS="--cfg gomap_inline_all"` stores every key and value inline instead: a build for
-/// `examples/indirect_storage.rs` only (`bench/indirect.sh` runs it against the normal build),
-/// which measures whether boxing pays; see the README's "Out-of-line keys and values".
-pub(crate) const MAX_INLINE: usize = if cfg!(gomap_inline_all) {
-    usize::MAX
-} else {
-    128
-};
+pub(crate) const MAX_INLINE: usize = 128;
 
 const fn round_up(n: usize, align: usize) -> usize {
     (n + align - 1) & !(align - 1)
@@ -55,7 +47,11 @@ pub(crate) struct Stored<T>(PhantomData<T>);
 
 impl<T> Stored<T> {
     /// Whether `T` is stored out of line (Go's `indirectkey` / `indirectelem`).
-    pub(crate) const INDIRECT: bool = size_of::<T>() > MAX_INLINE;
+    ///
+    /// `RUSTFLAGS="--cfg gomap_inline_all"` stores every key and value inline instead: a build
+    /// for `examples/indirect_storage.rs` (`bench/indirect.sh` runs it against the normal
+    /// build), which measures whether boxing pays; see the README's "How it works".
+    pub(crate) const INDIRECT: bool = !cfg!(gomap_inline_all) && size_of::<T>() > MAX_INLINE;
     /// Whether a stored `T` must be dropped: `T` needs it, or it sits in a box.
     pub(crate) const NEEDS_DROP: bool = Self::INDIRECT || core::mem::needs_drop::<T>();
     const SIZE: usize = if Self::INDIRECT {
