@@ -7,6 +7,9 @@ use std::thread;
 
 use gomap::SyncMap;
 
+mod sync_map_common;
+use sync_map_common::count;
+
 /// Counts instances alive; a double drop drives the count below zero (checked on every drop).
 #[derive(Debug, Default)]
 struct Counter {
@@ -94,16 +97,6 @@ fn exercise(map: &SyncMap<u64, Tracked>, counter: &Arc<Counter>, seed: u64, ops:
                 let _ = pinned.swap(k + 128, v());
             }
         }
-    }
-}
-
-/// An operation count: `native`, or a fiftieth of it under Miri (its interpreter is some 10^4
-/// times slower; its runs reclaim every 8 retirements, see `RETIRE_BATCH`).
-fn count(native: u64) -> u64 {
-    if cfg!(miri) {
-        native / 50
-    } else {
-        native
     }
 }
 

@@ -22,15 +22,10 @@ fn scale() -> u64 {
         .unwrap_or(1)
 }
 
-/// An operation or key count: `native` times [`scale`], or a fiftieth of it under Miri, whose
-/// interpreter is some 10^4 times slower (it checks every access of every thread for data
-/// races, so a few hundred operations per thread already interleave plenty).
+/// An operation or key count: `native` times [`scale`], cut down under Miri
+/// ([`sync_map_common::count`]).
 fn count(native: u64) -> u64 {
-    if cfg!(miri) {
-        native / 50
-    } else {
-        native * scale()
-    }
+    sync_map_common::count(native) * scale()
 }
 
 /// A tiny deterministic PRNG (xorshift), so failures reproduce per seed.

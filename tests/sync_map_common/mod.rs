@@ -10,6 +10,18 @@ use std::sync::RwLock;
 
 use gomap::SyncMap;
 
+/// An operation or key count of the concurrent suites: `native`, or a fiftieth of it under
+/// Miri, whose interpreter is some 10^4 times slower (it checks every access of every thread
+/// for data races, so a few hundred operations per thread already interleave plenty, and its
+/// runs reclaim every 8 retirements, see `RETIRE_BATCH`).
+pub fn count(native: u64) -> u64 {
+    if cfg!(miri) {
+        native / 50
+    } else {
+        native
+    }
+}
+
 /// Go's `mapInterface`, typed.
 pub trait MapInterface<K, V>: Send + Sync {
     fn load(&self, key: &K) -> Option<V>;
@@ -188,4 +200,5 @@ where
 /// The nastiest hasher: every key collides (shared with the HashMap tests).
 #[path = "../common/mod.rs"]
 mod common;
+#[allow(unused_imports)] // as `dead_code` above: not every suite uses every helper
 pub use common::Colliding;
