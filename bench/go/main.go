@@ -280,8 +280,21 @@ func run(workload string, n int, budget time.Duration) {
 
 // ---- the sync.Map workloads (cli/src/workloads.rs, run_sync) ----------------------------
 
-// syncRoundOps is the operations per goroutine in one timed round on a key space of n.
-func syncRoundOps(n int) uint64 {
+// growOnlyDrawsPerKey is the key draws per key of the key space in one grow-only round, all
+// goroutines together (cli/src/workloads.rs, GROW_ONLY_DRAWS_PER_KEY).
+const growOnlyDrawsPerKey = 16
+
+// syncRoundOps is the operations per goroutine in one timed round of workload on a key space
+// of n with threads goroutines (cli/src/workloads.rs, sync_round_ops): grow-only rounds draw
+// 16 n keys in all, so each key is stored once and read many times.
+func syncRoundOps(workload string, n, threads int) uint64 {
+	if workload == "grow_only" {
+		all := growOnlyDrawsPerKey * uint64(n)
+		if all < 10000 {
+			all = 10000
+		}
+		return all / uint64(threads)
+	}
 	ops := uint64(n)
 	if ops < 10000 {
 		ops = 10000
@@ -351,7 +364,7 @@ func emptySync(int) *sync.Map { return new(sync.Map) }
 
 func runSync(workload string, n, threads int, budget time.Duration) {
 	n64, th := uint64(n), uint64(threads)
-	ops := syncRoundOps(n)
+	ops := syncRoundOps(workload, n, threads)
 	total := ops * th
 	var fresh func(int) *sync.Map
 	var op func(m *sync.Map, t int, i uint64)

@@ -229,7 +229,8 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "grow_only",
         what: "empty map; per op load a random key of 0..n and, if absent, load_or_store it \
-               (a cache that only grows); op = one get-or-insert",
+               (a cache that only grows); a round draws 16 n keys in all, so each key is \
+               stored once and read ~15 times; op = one get-or-insert",
         measures: &[Measure {
             name: "grow_only",
             unit: Unit::NsPerOp,
@@ -681,11 +682,27 @@ pub type GomapSync = gomap::SyncMap<u64, u64, Hasher>;
 pub type Dashmap = dashmap::DashMap<u64, u64, Hasher>;
 pub type Papaya = papaya::HashMap<u64, u64, Hasher>;
 
-/// Operations per thread in one timed round of a SyncMap workload on a key space of `n`
-/// (at least 10,000, so a round lasts far longer than starting its threads).
-pub fn sync_round_ops(n: usize) -> u64 {
-    (n as u64).clamp(10_000, 100_000)
+/// Operations per thread in one timed round of SyncMap workload `workload` on a key space of
+/// `n` with `threads` threads (at least 10,000 in all, so a round lasts far longer than starting
+/// its threads).
+///
+/// Grow-only rounds start from an empty map and must be long enough for what the workload
+/// claims, a cache whose keys are written once and then read many times: all threads together
+/// draw [`GROW_ONLY_DRAWS_PER_KEY`] keys per key of the key space, so about one operation in
+/// 16 inserts and the rest read, at any thread count. (With the other workloads' 10^5-draw
+/// rounds, most grow-only operations were inserts: at 10^6 keys a round filled a fifth of the
+/// key space and read almost nothing back.)
+pub fn sync_round_ops(workload: &str, n: usize, threads: usize) -> u64 {
+    let threads = threads.max(1) as u64;
+    match workload {
+        "grow_only" => (GROW_ONLY_DRAWS_PER_KEY * n as u64).max(10_000) / threads,
+        _ => (n as u64).clamp(10_000, 100_000),
+    }
 }
+
+/// Key draws per key of the key space in one grow-only round (all threads together): a key
+/// is missed once, stored once, then read about 15 times.
+pub const GROW_ONLY_DRAWS_PER_KEY: u64 = 16;
 
 /// Thread `t`'s `i`-th draw (counting on across rounds): the `i`-th output of the splitmix64
 /// stream seeded with `(t + 1) << 40`. Its low 32 bits modulo 100 pick the operation, its high
@@ -758,7 +775,7 @@ pub fn run_sync<M: ConcurrentMap>(
     plan: &Plan,
 ) -> Vec<(&'static str, f64)> {
     let n64 = n as u64;
-    let ops = sync_round_ops(n);
+    let ops = sync_round_ops(w.name, n, threads);
     let total = ops * threads as u64;
     let mut round = 0u64;
     // Every round starts from the same state: a fresh map, built untimed.
@@ -818,4 +835,82 @@ pub fn run_sync<M: ConcurrentMap>(
         other => unreachable!("workload {other} has no concurrent implementation"),
     };
     vec![(w.measures[0].name, 1e3 / mops)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::Mutex;
+
+    /// A `RwLock<HashMap>`-like map that counts what a round asks of it (all rounds together:
+    /// `run_sync` builds each round's map with `empty()`, so the counters are shared statics).
+    struct Counting(Mutex<StdMap<u64, u64>>);
+    static LOADS: AtomicU64 = AtomicU64::new(0);
+    static HITS: AtomicU64 = AtomicU64::new(0);
+    static INSERTS: AtomicU64 = AtomicU64::new(0);
+    static ROUNDS: AtomicU64 = AtomicU64::new(0);
+
+    impl ConcurrentMap for Counting {
+        const NAME: &'static str = "counting";
+        fn empty() -> Self {
+            ROUNDS.fetch_add(1, Relaxed);
+            Counting(Mutex::default())
+        }
+        fn load(&self, k: u64) -> Option<u64> {
+            let v = self.0.lock().unwrap().get(&k).copied();
+            LOADS.fetch_add(1, Relaxed);
+            HITS.fetch_add(u64::from(v.is_some()), Relaxed);
+            v
+        }
+        fn store(&self, k: u64, v: u64) {
+            self.0.lock().unwrap().insert(k, v);
+        }
+        fn delete(&self, k: u64) {
+            self.0.lock().unwrap().remove(&k);
+        }
+        fn load_or_store(&self, k: u64, v: u64) -> u64 {
+            *self.0.lock().unwrap().entry(k).or_insert_with(|| {
+                INSERTS.fetch_add(1, Relaxed);
+                v
+            })
+        }
+    }
+
+    /// Issue 3's grow-only cache writes each key once and reads it many times: a round must
+    /// read most of its keys back many times, at one thread as at two, not mostly fill.
+    #[test]
+    fn grow_only_rounds_read_each_stored_key_many_times() {
+        let w = WORKLOADS.iter().find(|w| w.name == "grow_only").unwrap();
+        let n = 5_000;
+        for threads in [1, 2] {
+            let plan = Plan {
+                budget: Duration::ZERO,
+                ..Plan::quick()
+            };
+            for c in [&LOADS, &HITS, &INSERTS, &ROUNDS] {
+                c.store(0, Relaxed);
+            }
+            run_sync::<Counting>(w, n, threads, &plan);
+            let rounds = ROUNDS.load(Relaxed);
+            let (loads, hits, inserts) = (
+                LOADS.load(Relaxed) / rounds,
+                HITS.load(Relaxed) / rounds,
+                INSERTS.load(Relaxed) / rounds,
+            );
+            assert_eq!(
+                loads,
+                GROW_ONLY_DRAWS_PER_KEY * n as u64,
+                "{threads} thread(s)"
+            );
+            assert!(
+                inserts > n as u64 * 99 / 100,
+                "{inserts} of {n} keys stored"
+            );
+            assert!(
+                hits >= 14 * inserts,
+                "{threads} thread(s): {hits} reads of {inserts} stored keys"
+            );
+        }
+    }
 }
