@@ -689,9 +689,9 @@ pub type Papaya = papaya::HashMap<u64, u64, Hasher>;
 /// Grow-only rounds start from an empty map and must be long enough for what the workload
 /// claims, a cache whose keys are written once and then read many times: all threads together
 /// draw [`GROW_ONLY_DRAWS_PER_KEY`] keys per key of the key space, so about one operation in
-/// 16 inserts and the rest read, at any thread count. (With the other workloads' 10^5-draw
-/// rounds, most grow-only operations were inserts: at 10^6 keys a round filled a fifth of the
-/// key space and read almost nothing back.)
+/// 16 inserts and the rest read, at any thread count. (With the other workloads' rounds, n
+/// draws per thread but at most 10^5, most grow-only operations were inserts: at 10^6 keys a
+/// round filled a fifth of the key space and read almost nothing back.)
 pub fn sync_round_ops(workload: &str, n: usize, threads: usize) -> u64 {
     let threads = threads.max(1) as u64;
     match workload {
@@ -843,8 +843,9 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     use std::sync::Mutex;
 
-    /// A `RwLock<HashMap>`-like map that counts what a round asks of it (all rounds together:
-    /// `run_sync` builds each round's map with `empty()`, so the counters are shared statics).
+    /// A `Mutex<HashMap>` that counts what a round asks of it (all rounds together: `run_sync`
+    /// builds each round's map with `empty()`, so the counters are statics, which only this
+    /// test uses).
     struct Counting(Mutex<StdMap<u64, u64>>);
     static LOADS: AtomicU64 = AtomicU64::new(0);
     static HITS: AtomicU64 = AtomicU64::new(0);
