@@ -293,7 +293,7 @@ pub(super) fn check_invariants<K, V>(
     hasher: impl Fn(&K) -> u64,
 ) -> Result<(), String> {
     let Some(new) = &map.buckets else {
-        if map.count != 0 || map.growing() || map.noverflow != 0 {
+        if map.count != 0 || map.growing() || map.noverflow != 0 || map.grow_at != 0 {
             return Err("unallocated map with state".into());
         }
         return Ok(());
@@ -304,6 +304,15 @@ pub(super) fn check_invariants<K, V>(
         return Err(format!(
             "next_overflow {} out of the pool",
             map.next_overflow
+        ));
+    }
+    if (map.shrink_below, map.grow_at) != map.resize_bounds() {
+        return Err(format!(
+            "cached resize bounds {:?} stale (B {}, min_b {}: {:?})",
+            (map.shrink_below, map.grow_at),
+            new.b(),
+            map.min_b,
+            map.resize_bounds()
         ));
     }
     match old {
