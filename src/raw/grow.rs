@@ -347,8 +347,8 @@ impl<K, V> RawMap<K, V> {
     /// per entry was once the largest single cost of a growth. Pass 2 splits the bucket's slot
     /// set by side and moves the X set, then the Y set, each in a straight loop: about 14
     /// instructions per entry, against 28 for one loop choosing destination, cursor and mark
-    /// per entry with selects (growing inserts to 10^3 entries: 257 against 280 instructions
-    /// per insert under cachegrind). The time did not move beyond this machine's noise
+    /// per entry with selects (a scratch driver growing maps to 10^3 entries, under
+    /// cachegrind: 257 against 280 instructions per insert). The time did not move beyond this machine's noise
     /// (`cargo run --release --example insert_best_of -- N ROUNDS u64 grow`, the two builds
     /// alternated: 16.3-17.4 against 16.2-18.8 ns per insert at 10^3, 30.4-41.3 against
     /// 31.4-32.3 at 10^4); the same split in `evacuate_short` measured no different and is

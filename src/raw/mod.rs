@@ -257,11 +257,11 @@ pub(crate) struct RawMap<K, V> {
     /// The counts at which an insert of a new key needs no resize (bar too many overflow
     /// buckets): `shrink_below..grow_at`. Cached from `B` and `min_b` when either changes, so
     /// that an insert of a new key tests one range (two instructions) instead of recomputing
-    /// the load factor and the shrink trigger from `B` (12 instructions fewer per insert
-    /// growing to 10^3 entries under cachegrind; inserts into a presized map of 10^3 entries,
-    /// `cargo run --release --example insert_best_of -- 1000 3000 u64 presized`, five
-    /// alternations: medians 6.0-6.4 against 7.6-8.2 ns, best rounds 4.8-5.4 against
-    /// 6.8-7.1). Invariant: `grow_at == capacity_of(B)` and `shrink_below ==
+    /// the load factor and the shrink trigger from `B` (12 instructions fewer per insert in a
+    /// scratch driver growing maps to 10^3 entries, under cachegrind; inserts into a presized
+    /// map of 10^3 entries, `cargo run --release --example insert_best_of -- 1000 3000 u64
+    /// presized`, five alternations: medians 6.0-6.4 against 7.6-8.2 ns, best rounds 4.8-5.4
+    /// against 6.8-7.1 in four and 3.6 in one). Invariant: `grow_at == capacity_of(B)` and `shrink_below ==
     /// capacity_of(B) / SHRINK_DIVISOR` if `B > min_b`, else 0 (both 0 with no array).
     shrink_below: usize,
     grow_at: usize,
