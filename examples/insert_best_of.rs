@@ -14,8 +14,9 @@
 //! means move by tens of percent from one minute to the next: a round that nothing interrupted
 //! is the one that shows the map's own cost, and the fastest of many rounds estimates it.
 //! Build the example at both commits and run the two binaries alternately. The median is
-//! printed too, but it carries the machine's noise (and glibc's choice, round by round, between
-//! reusing heap memory and faulting in fresh pages). The `gomap bench` harness reports medians.
+//! printed too, but it carries the machine's noise (and, for arrays past 32 MiB, the page faults
+//! of the fresh memory each round maps). The `gomap bench` harness reports medians. Runs under
+//! the harness's malloc settings (`cli/src/malloc.rs`).
 
 use std::hash::Hash;
 use std::hint::black_box;
@@ -25,6 +26,14 @@ use gomap::DefaultHashBuilder;
 
 mod common;
 use common::{best_and_median, fail, key, positive_arg};
+
+// `gomap bench`'s malloc settings (the same file, as `benches/hashmap.rs` includes it). Left to
+// glibc, bucket arrays past its default 128 KiB mmap threshold are mapped afresh in every
+// round and faulted in page by page: growing inserts at 10^4 entries measured 29.9-30.3 ns
+// (hashbrown 25.1) with glibc's defaults against 14.2-14.6 (12.0-12.3) with these settings,
+// two alternations.
+#[path = "../cli/src/malloc.rs"]
+mod malloc;
 
 /// Nanoseconds per insert of one round: `keys` moved into a fresh map.
 fn round<K, M>(keys: Vec<K>, mut map: M, insert: impl Fn(&mut M, K, u64)) -> f64 {
@@ -69,6 +78,7 @@ fn run<K: Hash + Eq + Clone>(keys: &[K], rounds: u64, presized: bool) {
 }
 
 fn main() {
+    let allocator = malloc::pin_malloc_thresholds();
     let n = positive_arg("insert_best_of", 1, 100_000, "N");
     let rounds = positive_arg("insert_best_of", 2, 20, "ROUNDS");
     let kind = std::env::args().nth(3).unwrap_or_else(|| "u64".into());
@@ -88,7 +98,9 @@ fn main() {
         ),
     };
     let map = if presized { "a presized" } else { "an empty" };
-    println!("{n} fresh {kind} keys into {map} map, best and median of {rounds} rounds");
+    println!(
+        "{n} fresh {kind} keys into {map} map, best and median of {rounds} rounds ({allocator})"
+    );
     match kind.as_str() {
         "u64" => run(&(0..n).map(key).collect::<Vec<u64>>(), rounds, presized),
         "string" => run(

@@ -341,19 +341,20 @@ impl<K, V> RawMap<K, V> {
     }
 
     /// Evacuates old bucket `i`, a lone bucket (no overflow) that is empty or part of a
-    /// doubling or same-size growth: the common case, kept free of the general path's
-    /// plan, cursors and chain walks. At most 8 entries, so no destination can fill up. The
-    /// X/Y choice is a coin toss per entry, so nothing branches on it: a mispredicted branch
-    /// per entry was once the largest single cost of a growth. Pass 2 splits the bucket's slot
-    /// set by side and moves the X set, then the Y set, each in a straight loop: about 14
+    /// doubling or same-size growth: the common case, kept free of the general path's plan,
+    /// cursors and chain walks. At most 8 entries, so no destination can fill up. The X/Y
+    /// choice is a coin toss per entry, so nothing branches on it: a mispredicted branch per
+    /// entry was once the largest single cost of a growth. Pass 2 splits the bucket's slot set
+    /// by side and moves the X set, then the Y set, each in a straight loop: about 14
     /// instructions per entry, against 28 for one loop choosing destination, cursor and mark
-    /// per entry with selects (a scratch driver growing maps to 10^3 entries, under
-    /// cachegrind: 257 against 280 instructions per insert). The time did not move beyond this machine's noise
-    /// (`cargo run --release --example insert_best_of -- N ROUNDS u64 grow`, the two builds
-    /// alternated: 16.3-17.4 against 16.2-18.8 ns per insert at 10^3, 30.4-41.3 against
-    /// 31.4-32.3 at 10^4); the same split in `evacuate_short` measured no different and is
-    /// not used there. An empty bucket (most of them late in a shrink) is only marked, after
-    /// its destination is initialised (the sibling evacuating next relies on that).
+    /// per entry with selects (a scratch driver growing maps to 10^3 entries, under cachegrind:
+    /// 257 against 280 instructions per insert). The time did not move beyond this machine's
+    /// noise (`cargo run --release --example insert_best_of -- N ROUNDS u64 grow`, the two
+    /// builds alternated: 16.3-17.4 against 16.2-18.8 ns per insert at 10^3, 30.4-41.3 against
+    /// 31.4-32.3 at 10^4 under glibc's default malloc settings, which the example used then);
+    /// the same split in `evacuate_short` measured no different and is not used there. An empty
+    /// bucket (most of them late in a shrink) is only marked, after its destination is
+    /// initialised (the sibling evacuating next relies on that).
     ///
     /// # Safety
     /// `head` is old bucket `i`: unevacuated, without overflow, and empty unless the

@@ -261,8 +261,9 @@ pub(crate) struct RawMap<K, V> {
     /// scratch driver growing maps to 10^3 entries, under cachegrind; inserts into a presized
     /// map of 10^3 entries, `cargo run --release --example insert_best_of -- 1000 3000 u64
     /// presized`, five alternations: medians 6.0-6.4 against 7.6-8.2 ns, best rounds 4.8-5.4
-    /// against 6.8-7.1 in four and 3.6 in one). Invariant: `grow_at == capacity_of(B)` and `shrink_below ==
-    /// capacity_of(B) / SHRINK_DIVISOR` if `B > min_b`, else 0 (both 0 with no array).
+    /// against 6.8-7.1 in four and 3.6 in one). Invariant: `grow_at == capacity_of(B)` and
+    /// `shrink_below == capacity_of(B) / SHRINK_DIVISOR` if `B > min_b`, else 0 (both 0 with no
+    /// array).
     shrink_below: usize,
     grow_at: usize,
     /// Entries moved by evacuation so far (introspection: `MapStats::entries_evacuated`).
