@@ -345,16 +345,20 @@ impl<K, V> RawMap<K, V> {
     /// cursors and chain walks. At most 8 entries, so no destination can fill up. The X/Y
     /// choice is a coin toss per entry, so nothing branches on it: a mispredicted branch per
     /// entry was once the largest single cost of a growth. Pass 2 splits the bucket's slot set
-    /// by side and moves the X set, then the Y set, each in a straight loop: about 14
-    /// instructions per entry, against 28 for one loop choosing destination, cursor and mark
-    /// per entry with selects (a scratch driver growing maps to 10^3 entries, under cachegrind:
-    /// 257 against 280 instructions per insert). The time did not move beyond this machine's
-    /// noise (`cargo run --release --example insert_best_of -- N ROUNDS u64 grow`, the two
-    /// builds alternated: 16.3-17.4 against 16.2-18.8 ns per insert at 10^3, 30.4-41.3 against
-    /// 31.4-32.3 at 10^4 under glibc's default malloc settings, which the example used then);
-    /// the same split in `evacuate_short` measured no different and is not used there. An empty
-    /// bucket (most of them late in a shrink) is only marked, after its destination is
-    /// initialised (the sibling evacuating next relies on that).
+    /// by side and moves the X set, then the Y set, each in a straight loop: 18 instructions
+    /// per entry for u64 keys and values, against 35 for one loop choosing destination, cursor
+    /// and mark per entry with selects (their disassembly). With the cached resize bounds of
+    /// the same commit, growing inserts to 10^3 entries take 36 instructions fewer than at
+    /// fd5b496, 13 of them the bounds' (`valgrind --tool=cachegrind --cache-sim=no
+    /// target/release/examples/insert_best_of 1000 200 u64 grow`, and `presized` for the bounds
+    /// alone, the two builds' totals over their 200,000 gomap inserts; the hashbrown half of
+    /// each run is the same code). The time did not move beyond this machine's noise (`cargo
+    /// run --release --example insert_best_of -- N ROUNDS u64 grow`, the two builds alternated:
+    /// 16.3-17.4 against 16.2-18.8 ns per insert at 10^3, 30.4-41.3 against 31.4-32.3 at 10^4
+    /// under glibc's default malloc settings, which the example used then); the same split in
+    /// `evacuate_short` measured no different and is not used there. An empty bucket (most of
+    /// them late in a shrink) is only marked, after its destination is initialised (the sibling
+    /// evacuating next relies on that).
     ///
     /// # Safety
     /// `head` is old bucket `i`: unevacuated, without overflow, and empty unless the

@@ -256,14 +256,15 @@ pub(crate) struct RawMap<K, V> {
     min_b: u8,
     /// The counts at which an insert of a new key needs no resize (bar too many overflow
     /// buckets): `shrink_below..grow_at`. Cached from `B` and `min_b` when either changes, so
-    /// that an insert of a new key tests one range (two instructions) instead of recomputing
-    /// the load factor and the shrink trigger from `B` (12 instructions fewer per insert in a
-    /// scratch driver growing maps to 10^3 entries, under cachegrind; inserts into a presized
-    /// map of 10^3 entries, `cargo run --release --example insert_best_of -- 1000 3000 u64
-    /// presized`, five alternations: medians 6.0-6.4 against 7.6-8.2 ns, best rounds 4.8-5.4
-    /// against 6.8-7.1 in four and 3.6 in one). Invariant: `grow_at == capacity_of(B)` and
-    /// `shrink_below == capacity_of(B) / SHRINK_DIVISOR` if `B > min_b`, else 0 (both 0 with no
-    /// array).
+    /// that an insert of a new key compares its count with them instead of recomputing the load
+    /// factor and the shrink trigger from `B` (13 instructions fewer per insert into a presized
+    /// map of 10^3 entries: `valgrind --tool=cachegrind --cache-sim=no
+    /// target/release/examples/insert_best_of 1000 200 u64 presized`, this build's total
+    /// against fd5b496's over their 200,000 gomap inserts; time, `cargo run --release --example
+    /// insert_best_of -- 1000 3000 u64 presized`, five alternations: medians 6.0-6.4 against
+    /// 7.6-8.2 ns, best rounds 4.8-5.4 against 6.8-7.1 in four and 3.6 in one). Invariant:
+    /// `grow_at == capacity_of(B)`, and `shrink_below` is `capacity_of(B) / SHRINK_DIVISOR`
+    /// when B exceeds `min_b`, else 0 (both 0 with no array).
     shrink_below: usize,
     grow_at: usize,
     /// Entries moved by evacuation so far (introspection: `MapStats::entries_evacuated`).
@@ -601,13 +602,8 @@ impl<K, V> RawMap<K, V> {
     #[inline]
     fn resize_for_insert(&self) -> Option<u8> {
         let b = self.b();
-        // The common case in one compare: `shrink_below <= count < grow_at`.
-        let steady = self.count.wrapping_sub(self.shrink_below) < self.grow_at - self.shrink_below;
-        if steady && !too_many_overflow_buckets(self.noverflow, b) {
-            debug_assert!(!over_load_factor(self.count + 1, b) && self.shrink_target().is_none());
-            return None;
-        }
-        if over_load_factor(self.count + 1, b) {
+        // `count + 1` over the load factor (Go's `overLoadFactor`), from the cached bound.
+        if self.count >= self.grow_at {
             Some(b + 1)
         } else if too_many_overflow_buckets(self.noverflow, b) {
             Some(b)
@@ -803,10 +799,11 @@ impl<K, V> RawMap<K, V> {
     /// Never below the capacity the user asked for.
     #[inline]
     fn shrink_target(&self) -> Option<u8> {
-        let b = self.b();
-        if b <= self.min_b || self.count >= capacity_of(b) / SHRINK_DIVISOR {
+        // `shrink_below` is 0 when `B <= min_b`.
+        if self.count >= self.shrink_below {
             return None;
         }
+        let b = self.b();
         let room = (self.count * SHRINK_TARGET_MULTIPLIER).max(self.count + (1 << b));
         let target = b_for_capacity(room).expect("room is below the current capacity's");
         Some(target.clamp(self.min_b, b - 1))
