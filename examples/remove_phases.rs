@@ -11,6 +11,7 @@
 //! took the map under 1/16 of its array's capacity and cost most of the last sixteenth (176
 //! against 12-15 ns per remove at 10^5); now the next insert starts it (see `SHRINK_DIVISOR`
 //! in `src/raw/mod.rs`). The rows of the last of three rounds are printed, in ns per remove.
+//! Runs under the harness's malloc settings (`cli/src/malloc.rs`).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -20,7 +21,14 @@ use gomap::DefaultHashBuilder;
 mod common;
 use common::{fail, key, positive_arg};
 
+// `gomap bench`'s malloc settings (the same file, as `benches/hashmap.rs` includes it): with
+// glibc's own, whether the map's arrays and the memory the removes give back are heap or fresh
+// mappings depends on what ran before.
+#[path = "../cli/src/malloc.rs"]
+mod malloc;
+
 fn main() {
+    let allocator = malloc::pin_malloc_thresholds();
     let n = positive_arg("remove_phases", 1, 100_000, "N");
     let parts = positive_arg("remove_phases", 2, 32, "PARTS");
     if parts > n {
@@ -61,7 +69,9 @@ fn main() {
         let total: f64 = row.iter().sum::<f64>() / row.len() as f64;
         println!("{name:<9} mean {total:>5.1} | {}", cells.join(" "));
     };
-    println!("ns per remove in each 1/{parts} of emptying {n} entries (last of 3 rounds):");
+    println!(
+        "ns per remove in each 1/{parts} of emptying {n} entries (last of 3 rounds; {allocator}):"
+    );
     show("gomap", &rows.0);
     show("hashbrown", &rows.1);
 }
