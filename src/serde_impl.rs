@@ -41,10 +41,12 @@ where
                 // Room made for it is no capacity the caller asked to keep (as in `extend`).
                 let hint = access.size_hint().unwrap_or(0).min(4096);
                 let mut map = HashMap::with_hasher(S::default());
-                map.make_room(hint).unwrap_or_else(|e| e.fail());
-                while let Some((k, v)) = access.next_entry()? {
-                    map.insert(k, v);
-                }
+                map.load_with_room(hint, |map| {
+                    while let Some((k, v)) = access.next_entry()? {
+                        map.insert(k, v);
+                    }
+                    Ok(())
+                })?;
                 Ok(map)
             }
         }
@@ -81,10 +83,12 @@ where
             fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 let hint = access.size_hint().unwrap_or(0).min(4096);
                 let mut set = HashSet::with_hasher(S::default());
-                set.make_room(hint).unwrap_or_else(|e| e.fail());
-                while let Some(v) = access.next_element()? {
-                    set.insert(v);
-                }
+                set.load_with_room(hint, |set| {
+                    while let Some(v) = access.next_element()? {
+                        set.insert(v);
+                    }
+                    Ok(())
+                })?;
                 Ok(set)
             }
         }

@@ -225,10 +225,18 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
         self.map.try_reserve(additional)
     }
 
-    /// `HashMap::make_room`: room for `additional` more, with no floor for shrinking.
+    /// `HashMap::load_with_room`: `load` run on this set, made room for `hint` entries first
+    /// if it is empty.
     #[cfg(feature = "serde")]
-    pub(crate) fn make_room(&mut self, additional: usize) -> Result<Option<u8>, TryReserveError> {
-        self.map.make_room(additional)
+    pub(crate) fn load_with_room<R>(
+        &mut self,
+        hint: usize,
+        load: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        let floor = self.map.begin_load(hint);
+        let loaded = load(self);
+        self.map.end_load(floor);
+        loaded
     }
 
     /// Finishes a growth in progress now, freeing the old bucket array, as

@@ -47,6 +47,16 @@ use crate::raw::{self, LayoutView, MapStats, RawMap, Slot};
 pub struct HashMap<K, V, S = DefaultHashBuilder> {
     pub(crate) raw: RawMap<K, V>,
     hash_builder: S,
+    /// The key hash, as a plain function: set by every call that may start a growth (`insert`
+    /// and `entry`, which have the `Hash` bound), so that `iter_mut` and `extract_if` (hence
+    /// `retain`), which have std's bound-free signatures, can still finish a growth in
+    /// progress (evacuation rehashes keys). `None` only while no growth can have started.
+    rehash: Option<fn(&S, &K) -> u64>,
+}
+
+/// `S`'s hash of `key`: the function stored in `HashMap::rehash`.
+fn hash_with<K: Hash, S: BuildHasher>(hash_builder: &S, key: &K) -> u64 {
+    hash_builder.hash_one(key)
 }
 
 impl<K, V> HashMap<K, V, DefaultHashBuilder> {
@@ -97,6 +107,7 @@ impl<K, V, S> HashMap<K, V, S> {
         HashMap {
             raw: RawMap::new(),
             hash_builder,
+            rehash: None,
         }
     }
 
@@ -115,6 +126,7 @@ impl<K, V, S> HashMap<K, V, S> {
         HashMap {
             raw: RawMap::with_capacity(capacity),
             hash_builder,
+            rehash: None,
         }
     }
 
@@ -188,7 +200,8 @@ impl<K, V, S> HashMap<K, V, S> {
         Iter::new(&self.raw)
     }
 
-    /// An iterator over `(&K, &mut V)`, in random order.
+    /// An iterator over `(&K, &mut V)`, in random order. A growth in progress is finished
+    /// first (see [`retain`](Self::retain)).
     ///
     /// ```
     /// let mut map: gomap::HashMap<_, _> = [(1, 10), (2, 20)].into_iter().collect();
@@ -198,7 +211,18 @@ impl<K, V, S> HashMap<K, V, S> {
     /// assert_eq!(map[&2], 21);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
+        self.finish_growth_unbounded();
         IterMut::new(&mut self.raw)
+    }
+
+    /// Finishes a growth in progress (see [`HashMap::finish_growth`]) from a method without
+    /// a `Hash` bound, through `rehash`: what lets `iter_mut` and `retain` end a growth that
+    /// would otherwise wait for writes (a map that is grown, then only updated in place).
+    fn finish_growth_unbounded(&mut self) {
+        if let Some(rehash) = self.rehash {
+            let hb = &self.hash_builder;
+            self.raw.finish_growth(&|k: &K| rehash(hb, k));
+        }
     }
 
     /// An iterator over the keys.
@@ -274,9 +298,10 @@ impl<K, V, S> HashMap<K, V, S> {
 
     /// Keeps only the entries for which `f` returns `true`.
     ///
-    /// Unlike `shrink_to_fit`, `retain` cannot finish a growth in progress: like std's, it
-    /// needs no `Hash` bound, and evacuation rehashes keys. It walks both arrays instead. If
-    /// it leaves the map much emptier than its array, it starts an automatic shrink.
+    /// A growth in progress is finished first (as by [`finish_growth`](Self::finish_growth):
+    /// `retain` is O(n) anyway), though, as std's, `retain` needs no `Hash` bound: the map
+    /// keeps the key hash of the `insert` or `entry` call that started the growth. If it
+    /// leaves the map much emptier than its array, it starts an automatic shrink.
     ///
     /// ```
     /// let mut map: gomap::HashMap<i32, i32> = (0..8).map(|x| (x, x * 10)).collect();
@@ -289,8 +314,8 @@ impl<K, V, S> HashMap<K, V, S> {
 
     /// An iterator that removes and yields the entries for which `pred` returns `true`, in
     /// random order; `pred` may also change the values it keeps. What the iterator does not
-    /// reach (dropped early, or `pred` panicked) stays in the map. Like `retain`, it walks a
-    /// growth in progress as it is, and dropping it may start an automatic shrink.
+    /// reach (dropped early, or `pred` panicked) stays in the map. Like `retain`, it first
+    /// finishes a growth in progress, and dropping it may start an automatic shrink.
     ///
     /// ```
     /// let mut map: gomap::HashMap<u32, u32> = (0..8).map(|x| (x, x)).collect();
@@ -300,6 +325,7 @@ impl<K, V, S> HashMap<K, V, S> {
     /// assert_eq!(map.len(), 4);
     /// ```
     pub fn extract_if<F: FnMut(&K, &mut V) -> bool>(&mut self, pred: F) -> ExtractIf<'_, K, V, F> {
+        self.finish_growth_unbounded();
         ExtractIf {
             inner: RawExtractIf::new(&mut self.raw),
             pred,
@@ -418,6 +444,47 @@ where
         Ok(Some(b))
     }
 
+    /// Runs `load` (a bulk load: `extend`, deserialisation) on this map, first made room for
+    /// `hint` entries if it is empty (resizing an empty map moves nothing; a map that holds
+    /// entries grows under the inserts instead, a bounded step each). The room is a floor for
+    /// automatic shrinking while `load` runs, not after: without it the first inserts, far
+    /// below the new array's shrink trigger, started shrinking it again (`extend` of 10^5
+    /// pairs into an empty map evacuated 79,872 entries through those resizes), and after it
+    /// the hint is no capacity the caller asked to keep. If `load` panics the floor stays,
+    /// which only delays a shrink.
+    ///
+    /// # Panics
+    /// If room for `hint` entries overflows the address space ("capacity overflow").
+    pub(crate) fn load_with_room<R>(
+        &mut self,
+        hint: usize,
+        load: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        let floor = self.begin_load(hint);
+        let loaded = load(self);
+        self.end_load(floor);
+        loaded
+    }
+
+    /// The first half of [`load_with_room`](Self::load_with_room): makes the room and raises
+    /// the floor, returning the floor to restore (`None`: nothing was changed).
+    pub(crate) fn begin_load(&mut self, hint: usize) -> Option<u8> {
+        if !self.is_empty() {
+            return None;
+        }
+        let floor = self.raw.min_b();
+        let b = self.make_room(hint).unwrap_or_else(|e| e.fail())?;
+        self.raw.set_min_b(floor.max(b));
+        Some(floor)
+    }
+
+    /// The second half of [`load_with_room`](Self::load_with_room).
+    pub(crate) fn end_load(&mut self, floor: Option<u8>) {
+        if let Some(floor) = floor {
+            self.raw.set_min_b(floor);
+        }
+    }
+
     /// Shrinks the bucket array as much as the entries allow, finishing any growth in
     /// progress. Go's maps never shrink.
     ///
@@ -503,6 +570,7 @@ where
     /// ```
     #[inline]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        self.rehash = Some(hash_with::<K, S>);
         let hash = self.hash_of(&key);
         let hb = &self.hash_builder;
         match self
@@ -698,6 +766,7 @@ where
     /// ```
     #[inline]
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+        self.rehash = Some(hash_with::<K, S>);
         let hash = self.hash_of(&key);
         let hb = &self.hash_builder;
         match self

@@ -14,6 +14,7 @@ impl<K: Clone, V: Clone, S: Clone> Clone for HashMap<K, V, S> {
         HashMap {
             raw: self.raw.clone(),
             hash_builder: self.hash_builder.clone(),
+            rehash: self.rehash,
         }
     }
 }
@@ -58,18 +59,15 @@ where
 impl<K: Eq + Hash, V, S: BuildHasher> Extend<(K, V)> for HashMap<K, V, S> {
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         let iter = iter.into_iter();
-        // As std: make room for the lower bound (half of it when the map is not empty, as
-        // keys may repeat). That resizes now, which is what a bulk load wants; unlike
-        // `reserve`, it leaves the map free to shrink again after mass removes.
+        // Room for the iterator's lower bound first, as std makes, but only into an empty map:
+        // resizing a map that holds entries would move all of them inside this one call (an
+        // `extend` of one pair into a full map of 1.7 million entries moved them all, ~90 ms),
+        // the pause incremental growth exists to avoid. See `load_with_room`.
         let hint = iter.size_hint().0;
-        let additional = if self.is_empty() {
-            hint
-        } else {
-            hint.div_ceil(2)
-        };
-        self.make_room(additional).unwrap_or_else(|e| e.fail());
-        iter.for_each(|(k, v)| {
-            self.insert(k, v);
+        self.load_with_room(hint, |map| {
+            iter.for_each(|(k, v)| {
+                map.insert(k, v);
+            })
         });
     }
 }
