@@ -1,7 +1,8 @@
 //! Model-based tests: random operation sequences on `gomap::HashMap` checked step by step
 //! against `std::collections::HashMap`, with `check_invariants()` after every operation.
 //! Run with three hashers (good, few distinct hashes, all colliding) and small key spaces so
-//! that collisions, tombstones, overflow chains and growth in flight are the normal case.
+//! that collisions, tombstones and overflow chains are the normal case, and in two variants
+//! that keep a growth in flight before every step.
 
 mod common;
 
@@ -55,9 +56,39 @@ fn op(keys: u16) -> impl Strategy<Value = Op> {
 }
 
 fn run<S: BuildHasher + Clone>(hasher: S, ops: &[Op]) {
+    run_with(hasher, ops, false);
+}
+
+/// The first key of the filler inserts of [`run_mid_growth`], past every key space of `op`.
+const FILLER_KEYS: u16 = 1000;
+/// From this many entries, [`run_mid_growth`] empties the map before it starts a growth.
+const MAX_FILLED: usize = 1500;
+
+/// [`run`], with a growth (a doubling, or a shrink after mass removes) in flight before every
+/// step: whenever the previous step left none (it finished, or the step was `Clear`,
+/// `FinishGrowth`, `Retain`, ...), keys from outside the model's key space are inserted into
+/// both maps until one starts. So each operation meets an unevacuated old array.
+fn run_mid_growth<S: BuildHasher + Clone>(hasher: S, ops: &[Op]) {
+    run_with(hasher, ops, true);
+}
+
+fn run_with<S: BuildHasher + Clone>(hasher: S, ops: &[Op], keep_growing: bool) {
     let mut map: HashMap<u16, u32, S> = HashMap::with_hasher(hasher);
     let mut model: StdMap<u16, u32> = StdMap::new();
+    let mut filler = FILLER_KEYS;
     for (step, op) in ops.iter().enumerate() {
+        while keep_growing && !map.stats().growing {
+            if map.len() >= MAX_FILLED {
+                // Each step that ends a growth would otherwise cost a doubling of the map to
+                // start the next one: start again from a small array (the model alike).
+                map.clear();
+                map.shrink_to_fit();
+                model.clear();
+                filler = FILLER_KEYS;
+            }
+            assert_eq!(map.insert(filler, 0), model.insert(filler, 0));
+            filler += 1;
+        }
         match *op {
             Op::Insert(k, v) => assert_eq!(map.insert(k, v), model.insert(k, v)),
             Op::Remove(k) => assert_eq!(map.remove(&k), model.remove(&k)),
@@ -231,5 +262,19 @@ proptest! {
     #[test]
     fn matches_std_with_colliding_hasher(ops in prop::collection::vec(op(60), 1..ops(200))) {
         run(Colliding, &ops);
+    }
+
+    #[test]
+    fn matches_std_with_a_growth_in_flight_at_every_step(
+        ops in prop::collection::vec(op(400), 1..ops(150)),
+    ) {
+        run_mid_growth(DefaultHashBuilder::default(), &ops);
+    }
+
+    #[test]
+    fn matches_std_with_few_hashes_and_a_growth_in_flight_at_every_step(
+        ops in prop::collection::vec(op(200), 1..ops(150)),
+    ) {
+        run_mid_growth(FewHashes, &ops);
     }
 }
