@@ -142,7 +142,8 @@ fn mass_delete_shrinks_incrementally_without_thrashing() {
     assert!(s.b < big, "B {} did not shrink from {big}", s.b);
     map.check_invariants().unwrap();
     assert_eq!(map.len(), 1000);
-    // Hysteresis: at the boundary, insert/remove does not start growth after growth.
+    // At a steady size well inside the bounds (1000 entries, far from both triggers once the
+    // shrinks end) insert/remove starts no resize. At the shrink trigger itself: the next test.
     let b = map.stats().b;
     let mut growths = 0;
     let mut was = false;
@@ -157,6 +158,54 @@ fn mass_delete_shrinks_incrementally_without_thrashing() {
     }
     assert!(growths <= 2, "{growths} resizes at a steady size");
     assert!(map.stats().b <= b);
+}
+
+#[test]
+fn toggling_a_key_just_below_the_shrink_trigger_shrinks_once_and_never_regrows() {
+    // The hysteresis, where it matters: an insert of a new key shrinks once the count before
+    // it is below 1/16 of the growth threshold (`SHRINK_DIVISOR`), and the shrink leaves room
+    // for twice the entries, so a key inserted and removed there again and again costs one
+    // shrink, not a shrink/grow cycle per few writes.
+    let (mut map, big) = grown_map(5_000);
+    assert_eq!(big, 10);
+    let trigger = 13 * (1usize << big) / 2 / 16;
+    let toggled = 1u64 << 40;
+    for k in trigger as u64..5_000 {
+        map.remove(&k);
+    }
+    // At the trigger itself no shrink starts.
+    map.insert(toggled, 0);
+    map.remove(&toggled);
+    assert!(
+        !map.stats().growing && map.stats().b == big,
+        "{:?}",
+        map.stats()
+    );
+    // One below it the next insert starts the one shrink.
+    map.remove(&(trigger as u64 - 1));
+    let mut resizes = Vec::new();
+    let mut was_growing = false;
+    let mut note_resize = |s: gomap::MapStats| {
+        if s.growing && !was_growing {
+            resizes.push((s.old_b.unwrap(), s.b));
+        }
+        was_growing = s.growing;
+    };
+    for round in 0..10_000u64 {
+        map.insert(toggled, round);
+        note_resize(map.stats());
+        map.remove(&toggled);
+        note_resize(map.stats());
+    }
+    assert!(
+        matches!(resizes[..], [(old, new)] if new < old),
+        "resizes (old B, new B): {resizes:?}"
+    );
+    // The shrink left the map room to double before it grows again.
+    let s = map.stats();
+    assert!(!s.growing && s.load_factor <= 6.5 / 2.0, "{s:?}");
+    assert_eq!(map.len(), trigger - 1);
+    map.check_invariants().unwrap();
 }
 
 #[test]

@@ -2,6 +2,10 @@
 //! reservation, `extract_if`, `get_disjoint_mut`, and the thread-safety of the iterators.
 //! Their ordinary paths also run in the model test (tests/model.rs); these are the edges.
 
+mod common;
+
+use std::collections::HashSet as StdSet;
+use std::hash::BuildHasher;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use gomap::{HashMap, HashSet, TryReserveError};
@@ -189,6 +193,71 @@ fn get_disjoint_mut_panics_on_a_repeated_present_key_and_changes_nothing() {
     let message = *r.unwrap_err().downcast::<&str>().unwrap();
     assert_eq!(message, "duplicate keys found");
     assert_holds(&map, 100);
+}
+
+fn sorted<'a>(set: impl IntoIterator<Item = &'a u64>) -> Vec<u64> {
+    let mut v: Vec<u64> = set.into_iter().copied().collect();
+    v.sort_unstable();
+    v
+}
+
+/// Which of `|`, `&`, `^`, `-` give another result than std's, for every ordered pair of
+/// sets: empty, overlapping, nested, disjoint, equal, and one held mid-growth (whose elements
+/// sit in two arrays).
+fn set_operators_unlike_std<S: BuildHasher + Default>() -> Vec<String> {
+    let mut growing: HashSet<u64, S> = HashSet::with_hasher(S::default());
+    let mut k = 0;
+    while !(growing.stats().growing && growing.len() > 50) {
+        growing.insert(k);
+        k += 7;
+    }
+    let sets: Vec<HashSet<u64, S>> = vec![
+        HashSet::with_hasher(S::default()),
+        (0..10).collect(),
+        (5..15).collect(),
+        (10..12).collect(),
+        (0..10).collect(),
+        growing,
+    ];
+    let mut unlike = Vec::new();
+    for (i, a) in sets.iter().enumerate() {
+        for (j, b) in sets.iter().enumerate() {
+            let (sa, sb): (StdSet<u64>, StdSet<u64>) =
+                (a.iter().copied().collect(), b.iter().copied().collect());
+            let ours = [
+                sorted(&(a | b)),
+                sorted(&(a & b)),
+                sorted(&(a ^ b)),
+                sorted(&(a - b)),
+            ];
+            let std_s = [
+                sorted(&(&sa | &sb)),
+                sorted(&(&sa & &sb)),
+                sorted(&(&sa ^ &sb)),
+                sorted(&(&sa - &sb)),
+            ];
+            for (op, (o, s)) in ["|", "&", "^", "-"].iter().zip(ours.iter().zip(&std_s)) {
+                if o != s {
+                    unlike.push(format!("set {i} {op} set {j}"));
+                }
+            }
+        }
+    }
+    unlike
+}
+
+#[test]
+fn set_operators_give_std_s_results() {
+    // They are built on `union`, `intersection`, `symmetric_difference` and `difference`; a
+    // mix-up there would compile, as all four return a set of the same type.
+    assert_eq!(
+        set_operators_unlike_std::<gomap::DefaultHashBuilder>(),
+        [] as [String; 0]
+    );
+    assert_eq!(
+        set_operators_unlike_std::<common::Colliding>(),
+        [] as [String; 0]
+    );
 }
 
 fn assert_send<T: Send>() {}
