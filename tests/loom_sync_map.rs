@@ -8,9 +8,11 @@
 //! ```
 //!
 //! Under `cfg(loom)`, `src/primitive.rs` swaps the map's atomics and mutex for loom's and its
-//! reclamation for a stand-in that frees retired objects when the map is dropped (seize's own
-//! internals are not what is checked here), so loom explores every interleaving of our atomics
-//! and lock acquisitions, and also flags leaks of loom-tracked objects.
+//! reclamation for a stand-in (seize's own internals are not what is checked here) that frees
+//! the retired objects whenever the last active guard, on any thread, is dropped, and what is
+//! still retired when the map is dropped. So loom explores every interleaving of our atomics and
+//! lock acquisitions, with reclamation racing the map's operations (a freed entry slot claimed
+//! again), and also flags leaks of loom-tracked objects.
 
 #![cfg(loom)]
 

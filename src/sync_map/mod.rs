@@ -354,12 +354,28 @@ struct Locked<K, V, S> {
 ///
 /// The map is `Send` when `K`, `V` and `S` are, and `Sync` when they are `Send + Sync`: values
 /// inserted by one thread may be dropped by another, and shared references to keys and values
-/// are handed to every thread. So a map of `Rc`s or `Cell`s cannot be shared:
+/// are handed to every thread. So a map of `Rc`s can neither move to another thread nor be
+/// shared:
+///
+/// ```compile_fail
+/// fn moved<T: Send>(_: T) {}
+/// let map = gomap::SyncMap::<std::rc::Rc<u8>, u8>::new();
+/// moved(map); // Rc is not Send
+/// ```
 ///
 /// ```compile_fail
 /// fn shared<T: Sync>(_: &T) {}
 /// let map = gomap::SyncMap::<u8, std::rc::Rc<u8>>::new();
 /// shared(&map); // Rc is neither Send nor Sync
+/// ```
+///
+/// A map of `Cell`s can move to another thread (it takes its values along), but cannot be
+/// shared:
+///
+/// ```
+/// fn moved<T: Send>(_: T) {}
+/// let map = gomap::SyncMap::<u8, std::cell::Cell<u8>>::new();
+/// moved(map); // Cell is Send
 /// ```
 ///
 /// ```compile_fail
@@ -373,6 +389,9 @@ struct Locked<K, V, S> {
 /// let map = gomap::SyncMap::<u8, std::sync::MutexGuard<'static, u8>>::new();
 /// shared(&map); // a MutexGuard is Sync but must not be dropped on another thread
 /// ```
+///
+/// A [`SyncMap::pin`] view holds a guard of the thread that made it, so it stays on that thread
+/// (see [`SyncMapRef`]).
 pub struct SyncMap<K, V, S = DefaultHashBuilder> {
     /// Go's `read`. Invariant: always a valid pointer from `Box::into_raw(Box<ReadOnly>)`;
     /// replaced only by a thread holding `mu`, and the replaced snapshot is then retired through

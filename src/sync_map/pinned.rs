@@ -22,6 +22,21 @@ use crate::primitive::Guard;
 /// map.delete("k"); // the value stays readable through `big` until `pinned` is dropped
 /// assert_eq!(big.len(), 1024);
 /// ```
+///
+/// The guard belongs to the thread that entered it, so the view is neither `Send` nor `Sync`,
+/// whatever `K` and `V` are (other threads use the map meanwhile through views of their own):
+///
+/// ```compile_fail
+/// fn moved<T: Send>(_: T) {}
+/// let map = gomap::SyncMap::<u8, u8>::new();
+/// moved(map.pin()); // the guard cannot leave its thread
+/// ```
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let map = gomap::SyncMap::<u8, u8>::new();
+/// shared(&map.pin()); // nor be used from another thread
+/// ```
 pub struct SyncMapRef<'m, K, V, S> {
     map: &'m SyncMap<K, V, S>,
     guard: Guard<'m>,
