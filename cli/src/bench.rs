@@ -1,7 +1,7 @@
 //! `gomap bench`: every workload of `workloads.rs` on gomap and its peers in one run (the
-//! HashMap's on hashbrown and std, the SyncMap's on dashmap, papaya and `RwLock<HashMap>`), and
-//! on Go's own map and `sync.Map` with `--go`; tables of the figures and ratios, and the raw
-//! figures as files.
+//! HashMap's on hashbrown and std, the SyncMap's on dashmap, scc, papaya and
+//! `RwLock<HashMap>`), and on Go's own map and `sync.Map` with `--go`; tables of the figures
+//! and ratios, and the raw figures as files.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -94,6 +94,7 @@ fn run_impl(imp: &str, task: Task, plan: &Plan, records: &mut Vec<Record>) {
         "std" => run_rust::<workloads::Std>(task, plan, records),
         "gomap-sync" => run_concurrent::<workloads::GomapSync>(task, plan, records),
         "dashmap" => run_concurrent::<workloads::Dashmap>(task, plan, records),
+        "scc" => run_concurrent::<workloads::Scc>(task, plan, records),
         "papaya" => run_concurrent::<workloads::Papaya>(task, plan, records),
         "rwlock-std" => run_concurrent::<workloads::RwLockStd>(task, plan, records),
         other => unreachable!("unknown impl {other}"),

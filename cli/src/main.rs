@@ -43,8 +43,9 @@ enum Command {
     /// them out (B, overflow chains, load, bytes per entry) beside hashbrown's memory.
     Inspect(InspectArgs),
     /// Run the HashMap workloads on gomap, hashbrown and std's HashMap (same hasher), and the
-    /// SyncMap workloads on gomap's SyncMap, dashmap, papaya and RwLock<HashMap> at 1..=cores
-    /// threads, in one run; with --go also on Go's map and sync.Map; print figures and ratios.
+    /// SyncMap workloads on gomap's SyncMap, dashmap, scc, papaya and RwLock<HashMap> at
+    /// 1..=cores threads, in one run; with --go also on Go's map and sync.Map; print figures
+    /// and ratios.
     Bench(BenchArgs),
     /// Replay writes on a live map and write one self-contained HTML page that draws its
     /// buckets frame by frame (header, bucket arrays, overflow chains, growths, a timeline).

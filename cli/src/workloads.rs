@@ -59,7 +59,7 @@ pub struct Measure {
 pub enum Kind {
     /// One thread, `&mut` maps: gomap::HashMap, hashbrown, std (and Go's `map`).
     Hash,
-    /// Several threads sharing one map: gomap::SyncMap, dashmap, papaya, `RwLock<HashMap>`
+    /// Several threads sharing one map: gomap::SyncMap, dashmap, scc, papaya, `RwLock<HashMap>`
     /// (and Go's `sync.Map`), at each thread count of the plan.
     Sync,
 }
@@ -69,7 +69,7 @@ impl Kind {
     pub fn impls(self) -> &'static [&'static str] {
         match self {
             Kind::Hash => &["gomap", "hashbrown", "std"],
-            Kind::Sync => &["gomap-sync", "dashmap", "papaya", "rwlock-std"],
+            Kind::Sync => &["gomap-sync", "dashmap", "scc", "papaya", "rwlock-std"],
         }
     }
 
@@ -624,6 +624,30 @@ impl ConcurrentMap for dashmap::DashMap<u64, u64, Hasher> {
     }
 }
 
+impl ConcurrentMap for scc::HashMap<u64, u64, Hasher> {
+    const NAME: &'static str = "scc";
+    fn empty() -> Self {
+        Self::with_hasher(Hasher::default())
+    }
+    // The synchronous API (the maps here run on plain threads, no async runtime).
+    #[inline]
+    fn load(&self, k: u64) -> Option<u64> {
+        self.read_sync(&k, |_, v| *v)
+    }
+    #[inline]
+    fn store(&self, k: u64, v: u64) {
+        self.upsert_sync(k, v);
+    }
+    #[inline]
+    fn delete(&self, k: u64) {
+        self.remove_sync(&k);
+    }
+    #[inline]
+    fn load_or_store(&self, k: u64, v: u64) -> u64 {
+        *self.entry_sync(k).or_insert(v).get()
+    }
+}
+
 impl ConcurrentMap for papaya::HashMap<u64, u64, Hasher> {
     const NAME: &'static str = "papaya";
     fn empty() -> Self {
@@ -680,6 +704,7 @@ impl ConcurrentMap for RwLockStd {
 /// The SyncMap workloads' maps, by their [`ConcurrentMap::NAME`].
 pub type GomapSync = gomap::SyncMap<u64, u64, Hasher>;
 pub type Dashmap = dashmap::DashMap<u64, u64, Hasher>;
+pub type Scc = scc::HashMap<u64, u64, Hasher>;
 pub type Papaya = papaya::HashMap<u64, u64, Hasher>;
 
 /// Operations per thread in one timed round of SyncMap workload `workload` on a key space of

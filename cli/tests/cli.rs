@@ -469,7 +469,7 @@ fn bench_json_has_every_map_and_workload() {
             find(imp, m, 1);
         }
     }
-    for imp in ["gomap-sync", "dashmap", "papaya", "rwlock-std"] {
+    for imp in ["gomap-sync", "dashmap", "scc", "papaya", "rwlock-std"] {
         for m in SYNC_MEASURES {
             for &t in TINY_THREADS {
                 let r = find(imp, m, t);
@@ -478,7 +478,7 @@ fn bench_json_has_every_map_and_workload() {
             }
         }
     }
-    let expected = 3 * MEASURES.len() + 4 * SYNC_MEASURES.len() * TINY_THREADS.len();
+    let expected = 3 * MEASURES.len() + 5 * SYNC_MEASURES.len() * TINY_THREADS.len();
     assert_eq!(results.len(), expected);
     assert_eq!(
         doc["impls"],
@@ -488,6 +488,7 @@ fn bench_json_has_every_map_and_workload() {
             "std",
             "gomap-sync",
             "dashmap",
+            "scc",
             "papaya",
             "rwlock-std"
         ])
