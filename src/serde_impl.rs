@@ -83,9 +83,9 @@ where
             fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 let hint = access.size_hint().unwrap_or(0).min(4096);
                 let mut set = HashSet::with_hasher(S::default());
-                set.load_with_room(hint, |set| {
+                set.load_with_room(hint, |map| {
                     while let Some(v) = access.next_element()? {
-                        set.insert(v);
+                        map.insert(v, ());
                     }
                     Ok(())
                 })?;

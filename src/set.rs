@@ -225,18 +225,14 @@ impl<T: Eq + Hash, S: BuildHasher> HashSet<T, S> {
         self.map.try_reserve(additional)
     }
 
-    /// `HashMap::load_with_room`: `load` run on this set, made room for `hint` entries first
-    /// if it is empty.
+    /// `HashMap::load_with_room` on the set's map (`load` inserts `(value, ())` pairs).
     #[cfg(feature = "serde")]
     pub(crate) fn load_with_room<R>(
         &mut self,
         hint: usize,
-        load: impl FnOnce(&mut Self) -> R,
+        load: impl FnOnce(&mut HashMap<T, (), S>) -> R,
     ) -> R {
-        let floor = self.map.begin_load(hint);
-        let loaded = load(self);
-        self.map.end_load(floor);
-        loaded
+        self.map.load_with_room(hint, load)
     }
 
     /// Finishes a growth in progress now, freeing the old bucket array, as

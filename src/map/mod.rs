@@ -460,29 +460,19 @@ where
         hint: usize,
         load: impl FnOnce(&mut Self) -> R,
     ) -> R {
-        let floor = self.begin_load(hint);
+        let mut floor = None;
+        if self.is_empty() {
+            let old = self.raw.min_b();
+            if let Some(b) = self.make_room(hint).unwrap_or_else(|e| e.fail()) {
+                self.raw.set_min_b(old.max(b));
+                floor = Some(old);
+            }
+        }
         let loaded = load(self);
-        self.end_load(floor);
+        if let Some(old) = floor {
+            self.raw.set_min_b(old);
+        }
         loaded
-    }
-
-    /// The first half of [`load_with_room`](Self::load_with_room): makes the room and raises
-    /// the floor, returning the floor to restore (`None`: nothing was changed).
-    pub(crate) fn begin_load(&mut self, hint: usize) -> Option<u8> {
-        if !self.is_empty() {
-            return None;
-        }
-        let floor = self.raw.min_b();
-        let b = self.make_room(hint).unwrap_or_else(|e| e.fail())?;
-        self.raw.set_min_b(floor.max(b));
-        Some(floor)
-    }
-
-    /// The second half of [`load_with_room`](Self::load_with_room).
-    pub(crate) fn end_load(&mut self, floor: Option<u8>) {
-        if let Some(floor) = floor {
-            self.raw.set_min_b(floor);
-        }
     }
 
     /// Shrinks the bucket array as much as the entries allow, finishing any growth in
